@@ -41,6 +41,9 @@ type Decision struct {
 	// denial: an RFC 9470 step-up challenge or an RFC 6750
 	// insufficient_scope challenge.
 	Challenge string
+	// Fingerprint is a short hash of the credential, for correlating audit
+	// lines; never the credential itself.
+	Fingerprint string
 }
 
 // Unauthenticatedf builds an unauthenticated decision.

@@ -134,7 +134,11 @@ func (rt *Route) matches(r *Request) bool {
 // Evaluate decides whether principal p may make request r at time now.
 // It never returns Unauthenticated: authentication happens before.
 func (p *Policy) Evaluate(pr *Principal, r *Request, now time.Time) Decision {
-	rt := p.Match(r)
+	return p.Decide(p.Match(r), pr, r, now)
+}
+
+// Decide is Evaluate for a route already matched (nil: none matched).
+func (p *Policy) Decide(rt *Route, pr *Principal, r *Request, now time.Time) Decision {
 	if rt == nil {
 		if p.Unlisted == UnlistedAuthenticated {
 			return Decision{Effect: Allow, Reason: ReasonAllowed, Principal: pr, Detail: "unlisted route, authenticated principals allowed"}

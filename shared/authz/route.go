@@ -232,3 +232,19 @@ func (k RouteKey) Canonical() string {
 	}
 	return b.String()
 }
+
+// Segment is one path segment of a route key.
+type Segment struct {
+	Text   string // literal text, or the parameter name
+	Param  bool   // {name}: exactly one segment
+	Greedy bool   // {name+}: one or more segments (last segment only)
+}
+
+// Segments returns the path segments of the route ("" path: none).
+func (k RouteKey) Segments() []Segment {
+	out := make([]Segment, len(k.segs))
+	for i, s := range k.segs {
+		out[i] = Segment{Text: s.text, Param: s.kind == segParam, Greedy: s.kind == segGreedy}
+	}
+	return out
+}
