@@ -1,0 +1,4 @@
+package apikey
+
+// Checksum exposes the checksum to external tests.
+var Checksum = checksum
