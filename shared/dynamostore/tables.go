@@ -82,7 +82,6 @@ const (
 	AttrRotatedTo   = "rotated_to"   // S: the key that replaced this one
 	AttrGraceUntil  = "grace_until"  // S: RFC 3339; a rotated key works until then
 	AttrPurgeAt     = "purge_at"     // N: Unix seconds; DynamoDB TTL deletes the item after
-	AttrVersion     = "version"      // N: bumped by every write (optimistic concurrency)
 )
 
 // IndexByTenant lists a tenant's keys, newest first.
