@@ -232,7 +232,7 @@ func invoke(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		stage = "copy"
 	}
 	timing := fmt.Sprintf("%s %s, emulator start %s, invoke (cold) %s", stage, round(built), round(started), round(invoked))
-	if !res.Failed() {
+	if !res.Failed {
 		stdout.Write(indent(res.Payload))
 		fmt.Fprintf(stderr, "invoke: %s answered (%s)\n", o.fn, timing)
 		return nil

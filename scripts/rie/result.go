@@ -21,23 +21,22 @@ const TimeoutErrorType = "Sandbox.Timedout"
 // or the panic's. A body of exactly that shape is therefore taken as a
 // function error, never as a response.
 type Result struct {
+	// Failed reports whether the function returned an error, crashed or
+	// timed out.
+	Failed bool
 	// Payload is the function's response; nil when the function failed.
 	Payload []byte
 	// FunctionError is the errorMessage of a failed invocation, exactly as
 	// the function returned it (API Gateway answers 401 for "Unauthorized").
 	FunctionError string
 	// ErrorType is the errorType of a failed invocation ("errorString" for
-	// errors.New, Runtime.ExitError for a crash, TimeoutErrorType), and ""
-	// when the function succeeded.
+	// errors.New, Runtime.ExitError for a crash, TimeoutErrorType).
 	ErrorType string
 	// Status is the emulator's HTTP status: 200, or 502 for a crash.
 	Status int
 	// Raw is the emulator's response body.
 	Raw []byte
 }
-
-// Failed reports whether the function returned an error, crashed or timed out.
-func (r Result) Failed() bool { return r.ErrorType != "" }
 
 // functionError is the error document of the Lambda Runtime API.
 type functionError struct {
@@ -51,14 +50,14 @@ type functionError struct {
 func parseResult(status int, body []byte) (res Result, ok bool) {
 	res = Result{Status: status, Raw: body}
 	if fe, isErr := asFunctionError(body); isErr {
-		res.FunctionError, res.ErrorType = *fe.Message, *fe.Type
+		res.Failed, res.FunctionError, res.ErrorType = true, *fe.Message, *fe.Type
 		return res, status == http.StatusOK || status == http.StatusBadGateway
 	}
 	if status != http.StatusOK {
 		return res, false
 	}
 	if bytes.HasPrefix(body, []byte("Task timed out after ")) {
-		res.FunctionError, res.ErrorType = string(body), TimeoutErrorType
+		res.Failed, res.FunctionError, res.ErrorType = true, string(body), TimeoutErrorType
 		return res, true
 	}
 	res.Payload = body

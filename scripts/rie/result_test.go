@@ -24,23 +24,23 @@ func TestParseResult(t *testing.T) {
 		},
 		{
 			name: "handled error", status: 200, body: `{"errorMessage":"Unauthorized","errorType":"errorString"}`,
-			want: Result{FunctionError: "Unauthorized", ErrorType: "errorString"}, wantOK: true,
+			want: Result{Failed: true, FunctionError: "Unauthorized", ErrorType: "errorString"}, wantOK: true,
 		},
 		{
 			name: "empty error message", status: 200, body: `{"errorMessage":"","errorType":"errorString"}`,
-			want: Result{ErrorType: "errorString"}, wantOK: true,
+			want: Result{Failed: true, ErrorType: "errorString"}, wantOK: true,
 		},
 		{
 			name: "panic", status: 502, body: `{"errorMessage":"boom","errorType":"string","stackTrace":[{"path":"x.go","line":1}]}`,
-			want: Result{FunctionError: "boom", ErrorType: "string"}, wantOK: true,
+			want: Result{Failed: true, FunctionError: "boom", ErrorType: "string"}, wantOK: true,
 		},
 		{
 			name: "crash", status: 502, body: `{"errorType":"Runtime.ExitError","errorMessage":"RequestId: 1 Error: Runtime exited with error: exit status 3"}`,
-			want: Result{FunctionError: "RequestId: 1 Error: Runtime exited with error: exit status 3", ErrorType: "Runtime.ExitError"}, wantOK: true,
+			want: Result{Failed: true, FunctionError: "RequestId: 1 Error: Runtime exited with error: exit status 3", ErrorType: "Runtime.ExitError"}, wantOK: true,
 		},
 		{
 			name: "timeout", status: 200, body: `Task timed out after 1.00 seconds`,
-			want: Result{FunctionError: "Task timed out after 1.00 seconds", ErrorType: TimeoutErrorType}, wantOK: true,
+			want: Result{Failed: true, FunctionError: "Task timed out after 1.00 seconds", ErrorType: TimeoutErrorType}, wantOK: true,
 		},
 		{
 			name: "error-like response with another member", status: 200, body: `{"errorMessage":"x","errorType":"y","context":{}}`,
@@ -71,9 +71,6 @@ func TestParseResult(t *testing.T) {
 			if diff := cmp.Diff(got, tt.want); diff != "" {
 				t.Errorf("parseResult(%d, %q) mismatch (-got +want):\n%s", tt.status, tt.body, diff)
 			}
-			if got.Failed() != (tt.want.ErrorType != "") {
-				t.Errorf("Failed() = %v, want %v", got.Failed(), tt.want.ErrorType != "")
-			}
 		})
 	}
 }
@@ -88,10 +85,10 @@ func FuzzParseResult(f *testing.F) {
 		if !ok {
 			return
 		}
-		if res.Failed() == (res.Payload != nil) {
-			t.Fatalf("parseResult(%d, %q): Failed()=%v with payload %q", status, body, res.Failed(), res.Payload)
+		if res.Failed == (res.Payload != nil) {
+			t.Fatalf("parseResult(%d, %q): Failed=%v with payload %q", status, body, res.Failed, res.Payload)
 		}
-		if !res.Failed() && status != 200 {
+		if !res.Failed && status != 200 {
 			t.Fatalf("parseResult(%d, %q): a response with status %d", status, body, status)
 		}
 	})

@@ -35,7 +35,7 @@ func invokeEcho(t *testing.T, e *rie.Emulator, event string) echoResponse {
 	if err != nil {
 		t.Fatalf("Invoke(%s): %v", event, err)
 	}
-	if res.Failed() || res.Status != 200 {
+	if res.Failed || res.Status != 200 {
 		t.Fatalf("Invoke(%s) = status %d, function error %q (%s), want a response", event, res.Status, res.FunctionError, res.ErrorType)
 	}
 	var got echoResponse
@@ -85,7 +85,7 @@ func TestInvokeFunctionError(t *testing.T) {
 			name:  "Unauthorized",
 			event: `{"fail":"Unauthorized"}`,
 			want: rie.Result{
-				FunctionError: "Unauthorized", ErrorType: "errorString", Status: 200,
+				Failed: true, FunctionError: "Unauthorized", ErrorType: "errorString", Status: 200,
 				Raw: []byte(`{"errorMessage":"Unauthorized","errorType":"errorString"}`),
 			},
 		},
@@ -93,7 +93,7 @@ func TestInvokeFunctionError(t *testing.T) {
 			name:  "event that is not JSON",
 			event: `not json`,
 			want: rie.Result{
-				FunctionError: "invalid character 'o' in literal null (expecting 'u')", ErrorType: "SyntaxError", Status: 200,
+				Failed: true, FunctionError: "invalid character 'o' in literal null (expecting 'u')", ErrorType: "SyntaxError", Status: 200,
 				Raw: []byte(`{"errorMessage":"invalid character 'o' in literal null (expecting 'u')","errorType":"SyntaxError"}`),
 			},
 		},
