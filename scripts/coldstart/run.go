@@ -42,8 +42,9 @@ environment Lambda sets (function name = the binary's directory name, task
 root = that directory, region us-east-1, 128 MB), hands it one event and
 stops the clock when the response (or function error) has arrived. Also
 reported: exec -> first "next" request (runtime + function init) and the
-child's peak RSS (VmHWM when it has answered). Runs are sequential; the host is not Lambda,
-so compare binaries with each other rather than with Lambda's Init Duration.
+child's peak RSS (VmHWM once it has answered). Runs are sequential; the
+host is not Lambda, so compare binaries with each other rather than with
+Lambda's Init Duration.
 
 Flags:
 `
