@@ -51,11 +51,12 @@ Flags:
 `
 
 const samText = `
-The same with AWS SAM CLI and Docker, on the linux/arm64 build in Lambda's
-own container image (make synth first; SAM lists the function logical IDs
-when you leave <LogicalId> out of a template with several functions):
+The same with AWS SAM CLI and Docker runs the linux/arm64 build that CDK
+staged in infra/cdk.out inside Lambda's own container image:
   make synth
   sam local invoke -t infra/cdk.out/<stack>.template.json -e <event.json> <LogicalId>
+<LogicalId> is the function's logical ID in the template (SAM also accepts
+its CDK construct id).
 `
 
 type options struct {
