@@ -223,3 +223,20 @@ func waitGone(t *testing.T, pid int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// BenchmarkInvokeWarm measures one warm invocation round trip through the
+// emulator (HTTP to the emulator, Runtime API to the bootstrap and back).
+func BenchmarkInvokeWarm(b *testing.B) {
+	e := rietest.StartPackage(b, rietest.EchoPackage, nil, nil)
+	event := []byte(`{"type":"TOKEN","authorizationToken":"Bearer x","methodArn":"arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/orders"}`)
+	if _, err := e.Invoke(b.Context(), event); err != nil { // the cold start
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := e.Invoke(b.Context(), event)
+		if err != nil || res.Failed {
+			b.Fatalf("Invoke = %+v, %v", res, err)
+		}
+	}
+}
