@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portcullis-authz/portcullis/shared/audit"
 	"github.com/portcullis-authz/portcullis/shared/authz"
 	"github.com/portcullis-authz/portcullis/shared/config"
 )
@@ -79,12 +80,19 @@ func NewAuthenticator(cfg *config.APIKeyAuthorizer, h *Hasher, store Store, opts
 // Cache returns the authenticator's record cache.
 func (a *Authenticator) Cache() *Cache { return a.cache }
 
-// Authenticate checks the API key in r.
+// Authenticate checks the API key in r. Every decision about a presented
+// key carries its audit fingerprint (a short hash, never the key).
 func (a *Authenticator) Authenticate(ctx context.Context, r *authz.Request) (authz.Decision, error) {
 	text, reason, detail := a.credential(r)
 	if reason != "" {
 		return authz.Unauthenticatedf(reason, detail), nil
 	}
+	d, err := a.authenticate(ctx, r, text)
+	d.Fingerprint = audit.Fingerprint(text)
+	return d, err
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, r *authz.Request, text string) (authz.Decision, error) {
 	k, err := Parse(text)
 	if err != nil {
 		return authz.Unauthenticatedf(authz.ReasonMalformedKey, strings.TrimPrefix(err.Error(), "apikey: ")), nil

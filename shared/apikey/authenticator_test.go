@@ -13,6 +13,7 @@ import (
 
 	"github.com/portcullis-authz/portcullis/shared/apikey"
 	"github.com/portcullis-authz/portcullis/shared/apikey/apikeytest"
+	"github.com/portcullis-authz/portcullis/shared/audit"
 	"github.com/portcullis-authz/portcullis/shared/authz"
 	"github.com/portcullis-authz/portcullis/shared/config"
 )
@@ -288,4 +289,18 @@ func ExampleAuthenticator_Authenticate() {
 	// Output:
 	// allow partner-7 [reports:read]
 	// unauthenticated malformed_key
+}
+
+func TestAuthenticateFingerprint(t *testing.T) {
+	f := newFixture(t)
+	a := f.authenticator(t, config.APIKeyAuthorizer{}, nil)
+	for _, name := range []string{"active", "revoked", "unknown"} {
+		d, _ := a.Authenticate(context.Background(), req(map[string]string{"x-api-key": f.keys[name]}, nil, ""))
+		if d.Fingerprint != audit.Fingerprint(f.keys[name]) || strings.Contains(f.keys[name], d.Fingerprint) {
+			t.Errorf("%s: fingerprint %q, want the audit fingerprint of the key", name, d.Fingerprint)
+		}
+	}
+	if d, _ := a.Authenticate(context.Background(), req(nil, nil, "")); d.Fingerprint != "" {
+		t.Errorf("no key: fingerprint %q, want none", d.Fingerprint)
+	}
 }
