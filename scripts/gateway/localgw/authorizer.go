@@ -93,9 +93,9 @@ type authorizer struct {
 // result is an authorizer's answer as API Gateway keeps it (and caches it).
 type result struct {
 	principalID string
-	policy      *iam.Document // nil for simple responses
-	authorized  bool            // simple responses
-	context     []contextEntry  // in the order returned
+	policy      *iam.Document  // nil for simple responses
+	authorized  bool           // simple responses
+	context     []contextEntry // in the order returned
 	usageKey    string
 }
 

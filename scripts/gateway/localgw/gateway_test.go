@@ -52,8 +52,8 @@ func TestRouting(t *testing.T) {
 		{"POST", "/orders", 200, "POST /orders", map[string]string{}},
 		{"DELETE", "/admin/users/7", 200, "ANY /admin/{proxy+}", map[string]string{"proxy": "users/7"}},
 		{"GET", "/admin/x", 200, "ANY /admin/{proxy+}", map[string]string{"proxy": "x"}},
-		{"GET", "/admin", 403, "", nil},         // {proxy+} needs at least one segment
-		{"DELETE", "/orders/42", 403, "", nil},  // no such method
+		{"GET", "/admin", 403, "", nil},        // {proxy+} needs at least one segment
+		{"DELETE", "/orders/42", 403, "", nil}, // no such method
 		{"GET", "/orders/42/items", 403, "", nil},
 		{"GET", "/orders/", 403, "", nil},
 		{"GET", "/nowhere", 403, "", nil},
