@@ -251,33 +251,35 @@ func appendNames(dst []string, ms []member, path string, split bool) ([]string, 
 	if !ok || m.kind == kindNull {
 		return dst, nil
 	}
-	add := func(s string) {
+	add := func(dst []string, s string) []string {
 		if s != "" && !slices.Contains(dst, s) {
 			dst = append(dst, s)
 		}
+		return dst
 	}
 	switch m.kind {
 	case kindString:
 		s, _ := m.str()
 		if !split {
-			add(s)
-			return dst, nil
+			return add(slices.Grow(dst, 1), s), nil
 		}
+		dst = slices.Grow(dst, strings.Count(s, " ")+1)
 		for s != "" {
 			var name string
 			name, s, _ = strings.Cut(s, " ")
-			add(name)
+			dst = add(dst, name)
 		}
 		return dst, nil
 	case kindArray:
 		var buf [16]member
 		elems, _ := parseArray(m.raw, buf[:0])
+		dst = slices.Grow(dst, len(elems))
 		for _, e := range elems {
 			s, ok := e.str()
 			if !ok {
 				return dst, rejectf(authz.ReasonInvalidClaim, "claim %s holds a %s, not only strings", quote(path), e.kind)
 			}
-			add(s)
+			dst = add(dst, s)
 		}
 		return dst, nil
 	}

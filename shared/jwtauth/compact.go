@@ -75,30 +75,36 @@ const stackBuf = 2048
 // that is a duplicate-free JSON object with a registered, allowed-looking
 // "alg", no embedded or referenced keys, no "crit" and no "b64", and a
 // non-empty signature. It does not parse the payload beyond decoding it.
-func parseCompact(token string) (*jws, *reject) {
+func parseCompact(token string) (jws, *reject) {
+	var t jws
+	rj := t.parse(token)
+	return t, rj
+}
+
+func (t *jws) parse(token string) *reject {
 	if token == "" {
-		return nil, rejectf(authz.ReasonNotCompact, "empty token")
+		return rejectf(authz.ReasonNotCompact, "empty token")
 	}
 	if token[0] == '{' {
-		return nil, rejectf(authz.ReasonNotCompact, "JWS JSON serialization: only the compact form is accepted")
+		return rejectf(authz.ReasonNotCompact, "JWS JSON serialization: only the compact form is accepted")
 	}
 	d1 := strings.IndexByte(token, '.')
 	if d1 < 0 {
-		return nil, rejectf(authz.ReasonNotCompact, "token has 1 part, a compact JWS has 3")
+		return rejectf(authz.ReasonNotCompact, "token has 1 part, a compact JWS has 3")
 	}
 	d2 := d1 + 1 + strings.IndexByte(token[d1+1:], '.')
 	if d2 == d1 {
-		return nil, rejectf(authz.ReasonNotCompact, "token has 2 parts, a compact JWS has 3")
+		return rejectf(authz.ReasonNotCompact, "token has 2 parts, a compact JWS has 3")
 	}
 	if n := strings.Count(token[d2+1:], "."); n > 0 {
 		if n == 2 {
-			return nil, rejectf(authz.ReasonNotCompact, "token has 5 parts: a JWE (encrypted token) is not accepted")
+			return rejectf(authz.ReasonNotCompact, "token has 5 parts: a JWE (encrypted token) is not accepted")
 		}
-		return nil, rejectf(authz.ReasonNotCompact, "token has %d parts, a compact JWS has 3", n+3)
+		return rejectf(authz.ReasonNotCompact, "token has %d parts, a compact JWS has 3", n+3)
 	}
 	h64, p64, s64 := token[:d1], token[d1+1:d2], token[d2+1:]
 	if h64 == "" {
-		return nil, rejectf(authz.ReasonMalformedToken, "empty header")
+		return rejectf(authz.ReasonMalformedToken, "empty header")
 	}
 
 	hl, pl := decodedLen(len(h64)), decodedLen(len(p64))
@@ -111,31 +117,31 @@ func parseCompact(token string) (*jws, *reject) {
 	}
 	hn, err := decodeB64(buf, h64)
 	if err != nil {
-		return nil, rejectf(authz.ReasonMalformedToken, "header is not strict base64url")
+		return rejectf(authz.ReasonMalformedToken, "header is not strict base64url")
 	}
 	pn, err := decodeB64(buf[hn:], p64)
 	if err != nil {
-		return nil, rejectf(authz.ReasonMalformedToken, "payload is not strict base64url")
+		return rejectf(authz.ReasonMalformedToken, "payload is not strict base64url")
 	}
 	text := string(buf[:hn+pn])
-	t := &jws{claims: text[hn:], signingInput: token[:d2]}
+	t.claims, t.signingInput = text[hn:], token[:d2]
 
 	if rj := parseHeader(text[:hn], &t.header); rj != nil {
-		return nil, rj
+		return rj
 	}
 	if s64 == "" {
-		return nil, rejectf(authz.ReasonMalformedToken, "empty signature")
+		return rejectf(authz.ReasonMalformedToken, "empty signature")
 	}
 	t.sig = make([]byte, decodedLen(len(s64)))
 	sn, err := decodeB64(t.sig, s64)
 	if err != nil {
-		return nil, rejectf(authz.ReasonMalformedToken, "signature is not strict base64url")
+		return rejectf(authz.ReasonMalformedToken, "signature is not strict base64url")
 	}
 	t.sig = t.sig[:sn]
 	if p64 == "" {
-		return nil, rejectf(authz.ReasonMalformedToken, "empty payload (detached content is not accepted)")
+		return rejectf(authz.ReasonMalformedToken, "empty payload (detached content is not accepted)")
 	}
-	return t, nil
+	return nil
 }
 
 // parseHeader parses and checks a protected header. The order of checks

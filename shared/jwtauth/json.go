@@ -128,7 +128,8 @@ func parseObject(s string, dst []member) ([]member, error) {
 	if p.i >= len(s) || s[p.i] != '{' {
 		return dst, p.fail("not a JSON object")
 	}
-	if err := p.object(&dst); err != nil {
+	dst, err := p.object(dst, true)
+	if err != nil {
 		return dst, err
 	}
 	p.ws()
@@ -145,7 +146,8 @@ func parseArray(s string, dst []member) ([]member, error) {
 	if p.i >= len(s) || s[p.i] != '[' {
 		return dst, p.fail("not a JSON array")
 	}
-	if err := p.array(&dst); err != nil {
+	dst, err := p.array(dst, true)
+	if err != nil {
 		return dst, err
 	}
 	p.ws()
@@ -162,9 +164,11 @@ func (p *scanner) value() (kind, error) {
 	}
 	switch c := p.s[p.i]; {
 	case c == '{':
-		return kindObject, p.object(nil)
+		_, err := p.object(nil, false)
+		return kindObject, err
 	case c == '[':
-		return kindArray, p.array(nil)
+		_, err := p.array(nil, false)
+		return kindArray, err
 	case c == '"':
 		_, err := p.str()
 		return kindString, err
@@ -304,17 +308,20 @@ func hex4(s string, i int) (rune, bool) {
 // switching to a map, bounding the cost of huge attacker-made objects.
 const smallNames = 16
 
-func (p *scanner) object(rec *[]member) error {
+// object scans the object at p.i, appending its members to dst when rec
+// is set. Members flow back through the result, not through a pointer, so
+// a caller's stack buffer stays on the stack.
+func (p *scanner) object(dst []member, rec bool) ([]member, error) {
 	p.depth++
 	if p.depth > maxDepth {
-		return p.fail("nesting too deep")
+		return dst, p.fail("nesting too deep")
 	}
 	p.i++ // '{'
 	p.ws()
 	if p.i < len(p.s) && p.s[p.i] == '}' {
 		p.i++
 		p.depth--
-		return nil
+		return dst, nil
 	}
 	var small [smallNames]string
 	names := small[:0]
@@ -322,12 +329,12 @@ func (p *scanner) object(rec *[]member) error {
 	for {
 		p.ws()
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
-			return p.fail("expected a member name")
+			return dst, p.fail("expected a member name")
 		}
 		start := p.i
 		esc, err := p.str()
 		if err != nil {
-			return err
+			return dst, err
 		}
 		name := p.s[start+1 : p.i-1]
 		if esc {
@@ -336,7 +343,7 @@ func (p *scanner) object(rec *[]member) error {
 		if seen == nil {
 			for _, n := range names {
 				if n == name {
-					return &jsonError{err: errDuplicate, name: name, off: start}
+					return dst, &jsonError{err: errDuplicate, name: name, off: start}
 				}
 			}
 			if len(names) < smallNames {
@@ -350,27 +357,27 @@ func (p *scanner) object(rec *[]member) error {
 			}
 		} else {
 			if _, dup := seen[name]; dup {
-				return &jsonError{err: errDuplicate, name: name, off: start}
+				return dst, &jsonError{err: errDuplicate, name: name, off: start}
 			}
 			seen[name] = struct{}{}
 		}
 		p.ws()
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return p.fail("expected ':'")
+			return dst, p.fail("expected ':'")
 		}
 		p.i++
 		p.ws()
 		vstart := p.i
 		k, err := p.value()
 		if err != nil {
-			return err
+			return dst, err
 		}
-		if rec != nil {
-			*rec = append(*rec, member{name: name, raw: p.s[vstart:p.i], kind: k, esc: k == kindString && strings.IndexByte(p.s[vstart:p.i], '\\') >= 0})
+		if rec {
+			dst = append(dst, member{name: name, raw: p.s[vstart:p.i], kind: k, esc: k == kindString && strings.IndexByte(p.s[vstart:p.i], '\\') >= 0})
 		}
 		p.ws()
 		if p.i >= len(p.s) {
-			return p.fail("unterminated object")
+			return dst, p.fail("unterminated object")
 		}
 		switch p.s[p.i] {
 		case ',':
@@ -378,38 +385,40 @@ func (p *scanner) object(rec *[]member) error {
 		case '}':
 			p.i++
 			p.depth--
-			return nil
+			return dst, nil
 		default:
-			return p.fail("expected ',' or '}'")
+			return dst, p.fail("expected ',' or '}'")
 		}
 	}
 }
 
-func (p *scanner) array(rec *[]member) error {
+// array scans the array at p.i, appending its elements to dst when rec
+// is set.
+func (p *scanner) array(dst []member, rec bool) ([]member, error) {
 	p.depth++
 	if p.depth > maxDepth {
-		return p.fail("nesting too deep")
+		return dst, p.fail("nesting too deep")
 	}
 	p.i++ // '['
 	p.ws()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
 		p.depth--
-		return nil
+		return dst, nil
 	}
 	for {
 		p.ws()
 		vstart := p.i
 		k, err := p.value()
 		if err != nil {
-			return err
+			return dst, err
 		}
-		if rec != nil {
-			*rec = append(*rec, member{raw: p.s[vstart:p.i], kind: k, esc: k == kindString && strings.IndexByte(p.s[vstart:p.i], '\\') >= 0})
+		if rec {
+			dst = append(dst, member{raw: p.s[vstart:p.i], kind: k, esc: k == kindString && strings.IndexByte(p.s[vstart:p.i], '\\') >= 0})
 		}
 		p.ws()
 		if p.i >= len(p.s) {
-			return p.fail("unterminated array")
+			return dst, p.fail("unterminated array")
 		}
 		switch p.s[p.i] {
 		case ',':
@@ -417,9 +426,9 @@ func (p *scanner) array(rec *[]member) error {
 		case ']':
 			p.i++
 			p.depth--
-			return nil
+			return dst, nil
 		default:
-			return p.fail("expected ',' or ']'")
+			return dst, p.fail("expected ',' or ']'")
 		}
 	}
 }

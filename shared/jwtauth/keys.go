@@ -14,12 +14,12 @@ import (
 	"maps"
 	"math/big"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // keySet is an immutable snapshot of an issuer's usable keys.
@@ -29,6 +29,21 @@ type keySet struct {
 	// rejected maps the kid of every key the hygiene rules dropped to why,
 	// so a token naming it gets key_mismatch with the cause, not unknown_kid.
 	rejected map[string]string
+	// tokens are prebuilt keyfunc arguments for each usable kid and allowed
+	// alg: keyfunc only reads a token's header, so they can be shared, and
+	// the hot path then builds no header map per request.
+	tokens map[tokenKey]*jwt.Token
+}
+
+type tokenKey struct{ kid, alg string }
+
+// keyfuncToken returns a token whose header holds alg and kid, for the
+// jwt.Keyfunc.
+func (ks *keySet) keyfuncToken(kid, alg string) *jwt.Token {
+	if t, ok := ks.tokens[tokenKey{kid, alg}]; ok {
+		return t
+	}
+	return &jwt.Token{Header: map[string]any{"alg": alg, "kid": kid}}
 }
 
 // keyStore holds one issuer's verification keys. It is the jwkset.Storage
@@ -37,7 +52,8 @@ type keySet struct {
 // it becomes visible. Reads are lock-free snapshots; a refused set leaves
 // the previous snapshot in place (last good keys are kept).
 type keyStore struct {
-	name string // issuer name, for logs
+	name string   // issuer name, for logs
+	algs []string // the issuer's allowed algorithms
 	log  *slog.Logger
 
 	mu  sync.Mutex // serializes writes
@@ -47,8 +63,8 @@ type keyStore struct {
 
 var _ jwkset.Storage = (*keyStore)(nil)
 
-func newKeyStore(name string, log *slog.Logger) *keyStore {
-	return &keyStore{name: name, log: log, mem: jwkset.NewMemoryStorage()}
+func newKeyStore(name string, algs []string, log *slog.Logger) *keyStore {
+	return &keyStore{name: name, algs: algs, log: log, mem: jwkset.NewMemoryStorage()}
 }
 
 // snapshot returns the current keys, or nil before any set was accepted.
@@ -82,6 +98,12 @@ func (s *keyStore) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error 
 	ks, dropped, err := vetKeys(given)
 	if err != nil {
 		return err
+	}
+	ks.tokens = make(map[tokenKey]*jwt.Token, len(ks.byKid)*len(s.algs))
+	for kid := range ks.byKid {
+		for _, alg := range s.algs {
+			ks.tokens[tokenKey{kid, alg}] = &jwt.Token{Header: map[string]any{"alg": alg, "kid": kid}}
+		}
 	}
 	prev := s.cur.Load()
 	if prev == nil || !maps.Equal(prev.rejected, ks.rejected) {
@@ -192,7 +214,7 @@ func vetKeys(given []jwkset.JWK) (*keySet, []droppedKey, error) {
 	for kid := range ks.byKid {
 		delete(ks.rejected, kid)
 	}
-	sort.Slice(dropped, func(a, b int) bool { return dropped[a].kid < dropped[b].kid })
+	slices.SortFunc(dropped, func(a, b droppedKey) int { return strings.Compare(a.kid, b.kid) })
 	return ks, dropped, nil
 }
 

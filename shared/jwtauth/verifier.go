@@ -239,7 +239,7 @@ func newIssuer(ctx, bg context.Context, f *config.File, c *config.Issuer, o *opt
 		return nil, errors.New("hmac_secret is set but no HS* algorithm is allowed")
 	}
 
-	is.store = newKeyStore(c.Name, log)
+	is.store = newKeyStore(c.Name, is.algs, log)
 	kf, err := keyfunc.New(keyfunc.Options{Ctx: bg, Storage: is.store, UseWhitelist: []jwkset.USE{jwkset.UseSig, ""}})
 	if err != nil {
 		return nil, err
@@ -430,8 +430,7 @@ func (is *issuer) key(ctx context.Context, h *header) (any, *reject, error) {
 	if h.kid == "" {
 		return nil, rejectf(authz.ReasonUnknownKid, "kid is empty"), nil
 	}
-	tok := &jwt.Token{Header: map[string]any{"alg": h.alg, "kid": h.kid}}
-	key, err := is.keys(tok)
+	key, err := is.keys(is.store.snapshot().keyfuncToken(h.kid, h.alg))
 	if errors.Is(err, jwkset.ErrKeyNotFound) {
 		if why, ok := is.store.snapshot().rejected[h.kid]; ok {
 			return nil, rejectf(authz.ReasonKeyMismatch, "the issuer's JWKS has this kid but the key was refused: %s", why), nil
@@ -442,7 +441,7 @@ func (is *issuer) key(ctx context.Context, h *header) (any, *reject, error) {
 		if note == "" {
 			note = is.remote.refresh(ctx)
 		}
-		key, err = is.keys(tok)
+		key, err = is.keys(is.store.snapshot().keyfuncToken(h.kid, h.alg))
 		if errors.Is(err, jwkset.ErrKeyNotFound) {
 			if why, ok := is.store.snapshot().rejected[h.kid]; ok {
 				return nil, rejectf(authz.ReasonKeyMismatch, "the issuer's JWKS has this kid but the key was refused: %s", why), nil
