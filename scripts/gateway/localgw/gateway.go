@@ -37,6 +37,7 @@ const (
 	DefaultAccountID = "123456789012"
 	DefaultAPIID     = "portcullis"
 	DefaultStage     = "local"
+	DefaultStackName = "Portcullis-local"
 	// DefaultInvokeTimeout bounds one authorizer invocation, as the
 	// authorizer function's timeout does in AWS.
 	DefaultInvokeTimeout = 10 * time.Second
@@ -59,8 +60,15 @@ type Options struct {
 	// finds what API Gateway passes on with [IntegrationFrom].
 	Backend http.Handler
 	// Responses are the gateway responses of a REST API (default
-	// [PortcullisResponses]).
+	// [PortcullisResponses] for the stack StackName). An empty, non-nil
+	// map gives API Gateway's own defaults.
 	Responses map[ResponseType]GatewayResponse
+	// StackName names the emulated stack in WWW-Authenticate realms
+	// (default DefaultStackName).
+	StackName string
+	// CORSOrigin is the Access-Control-Allow-Origin of gateway responses
+	// (default "*").
+	CORSOrigin string
 	// Now is the clock of the result cache and usage plans (default time.Now).
 	Now func() time.Time
 	// AccessLog receives one line per request (nil: none).
@@ -116,7 +124,7 @@ func New(p *plan.Plan, opts Options) (*Gateway, error) {
 		g.backend = Echo{}
 	}
 	if g.responses == nil {
-		g.responses = PortcullisResponses()
+		g.responses = PortcullisResponses(p, or(opts.StackName, DefaultStackName), or(opts.CORSOrigin, "*"))
 	}
 	if g.now == nil {
 		g.now = time.Now

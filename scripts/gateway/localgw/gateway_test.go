@@ -52,12 +52,12 @@ func TestRouting(t *testing.T) {
 		{"POST", "/orders", 200, "POST /orders", map[string]string{}},
 		{"DELETE", "/admin/users/7", 200, "ANY /admin/{proxy+}", map[string]string{"proxy": "users/7"}},
 		{"GET", "/admin/x", 200, "ANY /admin/{proxy+}", map[string]string{"proxy": "x"}},
-		{"GET", "/admin", 403, "", nil},        // {proxy+} needs at least one segment
-		{"DELETE", "/orders/42", 403, "", nil}, // no such method
-		{"GET", "/orders/42/items", 403, "", nil},
-		{"GET", "/orders/", 403, "", nil},
-		{"GET", "/nowhere", 403, "", nil},
-		{"POST", "/health", 403, "", nil},
+		{"GET", "/admin", 404, "", nil},        // {proxy+} needs at least one segment
+		{"DELETE", "/orders/42", 404, "", nil}, // no such method
+		{"GET", "/orders/42/items", 404, "", nil},
+		{"GET", "/orders/", 404, "", nil},
+		{"GET", "/nowhere", 404, "", nil},
+		{"POST", "/health", 404, "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -65,9 +65,10 @@ func TestRouting(t *testing.T) {
 			if r.status != tt.status {
 				t.Fatalf("status %d (%s), want %d", r.status, r.body, tt.status)
 			}
-			if tt.status == 403 {
-				if r.json["message"] != "Missing Authentication Token" || r.header.Get("x-amzn-ErrorType") != "IncompleteSignatureException" {
-					t.Errorf("body %s, error type %q; want Missing Authentication Token", r.body, r.header.Get("x-amzn-ErrorType"))
+			if tt.status == 404 {
+				// The stack maps MISSING_AUTHENTICATION_TOKEN to a 404.
+				if r.json["message"] != "no route for this method and path" || r.json["request_id"] != r.header.Get("X-Amzn-Requestid") {
+					t.Errorf("body %s; want the stack's no-route message and the request id", r.body)
 				}
 				if r.header.Get("Access-Control-Allow-Origin") != "*" {
 					t.Errorf("no CORS header on a 4XX: %v", r.header)
@@ -107,8 +108,8 @@ func TestMissingIdentitySourceIsNotInvoked(t *testing.T) {
 		if r.status != 401 || r.json["message"] != "Unauthorized" {
 			t.Errorf("GET %s %v: %d %s, want 401 Unauthorized", tt.path, tt.header, r.status, r.body)
 		}
-		if got := r.header.Get("WWW-Authenticate"); got != "Bearer" {
-			t.Errorf("WWW-Authenticate = %q, want Bearer", got)
+		if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="Portcullis-local"` {
+			t.Errorf("WWW-Authenticate = %q, want Bearer realm=\"Portcullis-local\"", got)
 		}
 		if r.header.Get("Access-Control-Allow-Origin") != "*" {
 			t.Errorf("no CORS header on the 401")
@@ -116,6 +117,31 @@ func TestMissingIdentitySourceIsNotInvoked(t *testing.T) {
 	}
 	if n := jwt.count() + apikey.count(); n != 0 || g.Invocations("jwt")+g.Invocations("apikey") != 0 {
 		t.Errorf("authorizers invoked %d times, want 0", n)
+	}
+}
+
+// TestBareAPIGatewayResponses checks API Gateway's own gateway responses,
+// which a REST API without customization gives.
+func TestBareAPIGatewayResponses(t *testing.T) {
+	fn := &fake{answer: func(ev map[string]any) ([]byte, error) { return policyJSON("Deny", arnOf(ev), nil, nil), nil }}
+	g, _ := newGateway(t, "0s", "0s", map[string]Function{"jwt": fn, "apikey": fn}, Options{Responses: map[ResponseType]GatewayResponse{}})
+	srv := server(t, g)
+	for _, tt := range []struct {
+		path, auth, errType string
+		status              int
+		body                string
+	}{
+		{"/nowhere", "Bearer t", "IncompleteSignatureException", 403, `{"message":"Missing Authentication Token"}`},
+		{"/orders", "", "UnauthorizedException", 401, `{"message":"Unauthorized"}`},
+		{"/orders", "Bearer t", "AccessDeniedException", 403, `{"message":"User is not authorized to access this resource with an explicit deny"}`},
+	} {
+		r := do(t, "GET", srv.URL+tt.path, map[string]string{"Authorization": tt.auth})
+		if r.status != tt.status || r.body != tt.body || r.header.Get("x-amzn-ErrorType") != tt.errType {
+			t.Errorf("GET %s: %d %s (%s), want %d %s (%s)", tt.path, r.status, r.body, r.header.Get("x-amzn-ErrorType"), tt.status, tt.body, tt.errType)
+		}
+		if h := r.header.Get("Access-Control-Allow-Origin") + r.header.Get("WWW-Authenticate"); h != "" {
+			t.Errorf("GET %s: uncustomized response has CORS or WWW-Authenticate headers", tt.path)
+		}
 	}
 }
 
@@ -237,8 +263,13 @@ func TestAuthorizerAnswers(t *testing.T) {
 					t.Errorf("no CORS header on %d", r.status)
 				}
 			}
-			if tt.status == 500 && errLog.Len() == 0 {
-				t.Errorf("a 500 logged no reason")
+			if tt.status == 500 {
+				if errLog.Len() == 0 {
+					t.Errorf("a 500 logged no reason")
+				}
+				if r.json["reason"] != "authorizer_failure" {
+					t.Errorf("500 body %s, want reason authorizer_failure", r.body)
+				}
 			}
 			if tt.check != nil {
 				tt.check(t, r)

@@ -3,6 +3,9 @@ package localgw
 import (
 	"strconv"
 	"strings"
+
+	"github.com/portcullis-authz/portcullis/infra/plan"
+	"github.com/portcullis-authz/portcullis/shared/config"
 )
 
 // ResponseType is an API Gateway gateway-response type: what the gateway
@@ -62,43 +65,48 @@ type GatewayResponse struct {
 // DefaultTemplate is API Gateway's body for a response type not customized.
 const DefaultTemplate = `{"message":$context.error.messageString}`
 
-// corsHeaders are the CORS headers on gateway error responses, so browser
-// clients can read 4XX and 5XX answers.
-var corsHeaders = map[string]string{
-	"Access-Control-Allow-Origin":  "'*'",
-	"Access-Control-Allow-Headers": "'Authorization,Content-Type,X-Api-Key'",
-}
-
-func withCORS(h map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range corsHeaders {
-		out[k] = v
-	}
-	for k, v := range h {
-		out[k] = v
-	}
-	return out
-}
-
 // PortcullisResponses returns the gateway responses the Portcullis stack
-// configures on its REST API: 401 with an RFC 6750 challenge, 403 carrying
-// the authorizer's reason in the body and its challenge (RFC 6750
-// insufficient_scope or RFC 9470 insufficient_user_authentication) in
-// WWW-Authenticate, and CORS headers on every 4XX and 5XX. A customized
-// type does not inherit DEFAULT_4XX, so the customized ones repeat the
-// CORS headers.
-func PortcullisResponses() map[ResponseType]GatewayResponse {
+// configures on its REST API (infra/stack, addGatewayResponses), for a
+// stack named stackName answering CORS origin origin:
+//
+//   - every type: Access-Control-Allow-Origin and
+//     Access-Control-Expose-Headers: WWW-Authenticate, and a JSON body with
+//     the message and the request id;
+//   - UNAUTHORIZED (401): WWW-Authenticate: Bearer realm="<stack>" when the
+//     JWT authorizer is deployed;
+//   - ACCESS_DENIED (403): WWW-Authenticate from the authorizer context's
+//     challenge, and its reason (and acr_values, max_age) in the body;
+//   - AUTHORIZER_FAILURE and AUTHORIZER_CONFIGURATION_ERROR (500): reason
+//     authorizer_failure;
+//   - MISSING_AUTHENTICATION_TOKEN: 404 "no route for this method and path"
+//     instead of API Gateway's misleading 403.
+//
+// Keep it in step with infra/stack/rest.go.
+func PortcullisResponses(p *plan.Plan, stackName, origin string) map[ResponseType]GatewayResponse {
+	cors := func(h map[string]string) map[string]string {
+		h["Access-Control-Allow-Origin"] = "'" + origin + "'"
+		h["Access-Control-Expose-Headers"] = "'WWW-Authenticate'"
+		return h
+	}
+	body := func(fields ...string) string {
+		f := append([]string{`"message":$context.error.messageString`}, fields...)
+		f = append(f, `"request_id":"$context.requestId"`)
+		return "{" + strings.Join(f, ",") + "}"
+	}
+	unauth := map[string]string{}
+	if p.Authorizer(config.AuthorizerJWT) != nil {
+		unauth["WWW-Authenticate"] = `'Bearer realm="` + stackName + `"'`
+	}
 	return map[ResponseType]GatewayResponse{
-		Unauthorized: {
-			Headers:  withCORS(map[string]string{"WWW-Authenticate": "'Bearer'"}),
-			Template: DefaultTemplate,
-		},
-		AccessDenied: {
-			Headers:  withCORS(map[string]string{"WWW-Authenticate": "context.authorizer.challenge"}),
-			Template: `{"message":$context.error.messageString,"reason":"$context.authorizer.reason"}`,
-		},
-		Default4XX: {Headers: withCORS(nil)},
-		Default5XX: {Headers: withCORS(nil)},
+		Unauthorized: {StatusCode: 401, Headers: cors(unauth), Template: body()},
+		AccessDenied: {StatusCode: 403, Headers: cors(map[string]string{"WWW-Authenticate": "context.authorizer.challenge"}),
+			Template: body(`"reason":"$context.authorizer.reason"`, `"acr_values":"$context.authorizer.acr_values"`, `"max_age":"$context.authorizer.max_age"`)},
+		AuthorizerFailure:            {StatusCode: 500, Headers: cors(map[string]string{}), Template: body(`"reason":"authorizer_failure"`)},
+		AuthorizerConfigurationError: {StatusCode: 500, Headers: cors(map[string]string{}), Template: body(`"reason":"authorizer_failure"`)},
+		MissingAuthenticationToken: {StatusCode: 404, Headers: cors(map[string]string{}),
+			Template: `{"message":"no route for this method and path","request_id":"$context.requestId"}`},
+		Default4XX: {Headers: cors(map[string]string{}), Template: body()},
+		Default5XX: {Headers: cors(map[string]string{}), Template: body()},
 	}
 }
 
