@@ -60,7 +60,7 @@ func Bootstrap(buildDir, fn string) (string, error) {
 	path := filepath.Join(buildDir, fn, "bootstrap")
 	ef, err := elf.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%w: %s does not exist: run `make build` first (it builds every function for linux/arm64)", ErrNotBuilt, path)
+		return "", fmt.Errorf("%w: %s does not exist: run `make build` first (it builds every functions/*-authorizer for linux/arm64)", ErrNotBuilt, path)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%w: %s is not a Linux executable (%v): run `make build`", ErrNotBuilt, path, err)

@@ -220,7 +220,7 @@ func TestNewMinimalPolicy(t *testing.T) {
 type perRequest struct{}
 
 func (perRequest) Check(*authz.Principal, *authz.Request, time.Time) *authz.Shortfall { return nil }
-func (perRequest) PerRequest() bool                                                  { return true }
+func (perRequest) PerRequest() bool                                                   { return true }
 
 func withPerRequest(route string) func(*config.File, string) (*authz.Policy, error) {
 	return func(f *config.File, name string) (*authz.Policy, error) {
