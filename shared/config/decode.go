@@ -99,7 +99,17 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 	d.nodes[path] = n
 	if n.Tag == "!!null" {
-		return // absent: keep the zero value (or default)
+		// A key without a value keeps the zero value (or default), except
+		// a section (a pointer to a struct), which is then present with its
+		// defaults: "jwt:" configures the jwt authorizer, and "step_up:"
+		// is checked like "step_up: {}" instead of being dropped.
+		if v.Kind() == reflect.Pointer && v.IsNil() && v.Type().Elem().Kind() == reflect.Struct {
+			v.Set(reflect.New(v.Type().Elem()))
+			if nd, ok := v.Interface().(nodeDecoder); ok {
+				nd.decodeNode(d, n, path)
+			}
+		}
+		return
 	}
 	if v.CanAddr() {
 		if pv := v.Addr(); pv.Type().Implements(nodeDecoderType) {
@@ -126,7 +136,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:
-		if n.Kind == yaml.MappingNode && keyField(v.Type().Elem()) >= 0 {
+		if keyField(v.Type().Elem()) >= 0 {
+			// Routes and usage plans are written as a mapping by name.
+			if n.Kind != yaml.MappingNode {
+				d.addf(n, path, "want a mapping, got a %s", kindName(n))
+				return
+			}
 			d.decodeKeyedList(n, v, path)
 			return
 		}

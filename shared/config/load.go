@@ -442,6 +442,8 @@ func (f *File) validateRoutes(bad func(string, string, ...any), configured []str
 		switch {
 		case r.Authorizer == "" && len(configured) == 1:
 			r.Authorizer = configured[0]
+		case r.Authorizer == "" && len(configured) == 0:
+			// Already reported: no authorizer is configured at all.
 		case r.Authorizer == "":
 			bad(path+".authorizer", "several authorizers are configured: say which one protects this route (%s or none)", strings.Join(configured, ", "))
 		case r.Authorizer == AuthorizerNone:

@@ -58,6 +58,14 @@ func ParseCIDR(s string) (netip.Prefix, error) {
 		if err != nil {
 			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR block", s)
 		}
+		switch {
+		case a.Zone() != "":
+			return netip.Prefix{}, fmt.Errorf("%q: an address with a zone is not a network", s)
+		case a.Is4In6():
+			// API Gateway reports IPv4 callers in IPv4 form: a mapped
+			// address would never match them.
+			return netip.Prefix{}, fmt.Errorf("%q: write IPv4 addresses in IPv4 form (%s)", s, a.Unmap())
+		}
 		return netip.PrefixFrom(a, a.BitLen()), nil
 	}
 	p, err := netip.ParsePrefix(s)
@@ -85,6 +93,9 @@ func (s *Set) decodeNode(d *decoder, n *yaml.Node, path string) {
 		var list []string
 		d.decodeInto(n, &list, path)
 		s.AnyOf = list
+		if len(list) == 0 {
+			d.addf(n, path, "name at least one value")
+		}
 		return
 	}
 	type plain Set
