@@ -179,4 +179,21 @@ func TestInvokeEcho(t *testing.T) {
 			t.Errorf("stderr lacks the function error summary:\n%s", got.stderr)
 		}
 	})
+	t.Run("cold start failure", func(t *testing.T) {
+		event := writeFile(t, "event.json", `{}`)
+		got := runInvoke(t, "", noenv, "--fn", "echo", "--bootstrap", bootstrap, "--event", event, "--policy", "",
+			"--env", "ECHO_FAIL_INIT=broken policy", "--emulator", emulator)
+		if got.code != exitOK {
+			t.Fatalf("run = exit %d, stderr:\n%s", got.code, got.stderr)
+		}
+		var doc map[string]string
+		if err := json.Unmarshal([]byte(got.stdout), &doc); err != nil || doc["errorType"] != "Sandbox.Failure" {
+			t.Errorf("stdout = %q (%v), want an error document of type Sandbox.Failure", got.stdout, err)
+		}
+		for _, want := range []string{"echo: cold start failed: broken policy", "function error (Sandbox.Failure)", "API Gateway answers 500"} {
+			if !strings.Contains(got.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, got.stderr)
+			}
+		}
+	})
 }

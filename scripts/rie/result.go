@@ -12,14 +12,29 @@ import (
 // reports the type Sandbox.Timedout.
 const TimeoutErrorType = "Sandbox.Timedout"
 
+// SandboxFailureErrorType is the ErrorType of a Result for an invocation
+// the emulator answered with status 502 and an empty body: the execution
+// environment failed without an error document, typically because the
+// bootstrap exited during its cold start (a broken policy file). The
+// emulator logs it as "Init failed" / "Sandbox.Failure"; its output (and
+// the function's stderr) say why. Lambda reports such a failure to API
+// Gateway as an error, so the client gets 500.
+const SandboxFailureErrorType = "Sandbox.Failure"
+
+// sandboxFailureMessage is the FunctionError of a SandboxFailureErrorType.
+const sandboxFailureMessage = "the execution environment failed without an error document (typically the bootstrap exited during init); see the emulator output"
+
 // Result is the function's answer to one invocation.
 //
 // The emulator answers a function error the way aws-lambda-go reports it to
 // the Runtime API, as the body {"errorMessage": "...", "errorType": "..."}
 // with status 200 and without Lambda's X-Amz-Function-Error header; a crash
-// (panic, exit) comes back with status 502 and errorType Runtime.ExitError
-// or the panic's. A body of exactly that shape is therefore taken as a
-// function error, never as a response.
+// during an invocation (panic, exit) comes back with status 502 and
+// errorType Runtime.ExitError or the panic's; a crash during init with
+// status 502 and no body (SandboxFailureErrorType); a timeout with status
+// 200 and a plain-text body (TimeoutErrorType). A body of exactly the error
+// document's shape is therefore taken as a function error, never as a
+// response.
 type Result struct {
 	// Failed reports whether the function returned an error, crashed or
 	// timed out.
@@ -52,6 +67,10 @@ func parseResult(status int, body []byte) (res Result, ok bool) {
 	if fe, isErr := asFunctionError(body); isErr {
 		res.Failed, res.FunctionError, res.ErrorType = true, *fe.Message, *fe.Type
 		return res, status == http.StatusOK || status == http.StatusBadGateway
+	}
+	if status == http.StatusBadGateway && len(body) == 0 {
+		res.Failed, res.FunctionError, res.ErrorType = true, sandboxFailureMessage, SandboxFailureErrorType
+		return res, true
 	}
 	if status != http.StatusOK {
 		return res, false

@@ -54,7 +54,11 @@ func TestParseResult(t *testing.T) {
 			name: "non-string errorType", status: 200, body: `{"errorMessage":"x","errorType":1}`,
 			want: Result{Payload: []byte(`{"errorMessage":"x","errorType":1}`)}, wantOK: true,
 		},
-		{name: "502 without error document", status: 502, body: `bad gateway`, wantOK: false},
+		{
+			name: "init failure", status: 502, body: ``,
+			want: Result{Failed: true, FunctionError: sandboxFailureMessage, ErrorType: SandboxFailureErrorType}, wantOK: true,
+		},
+		{name: "502 with another body", status: 502, body: `bad gateway`, wantOK: false},
 		{name: "400 already reserved", status: 400, body: ``, wantOK: false},
 		{name: "500", status: 500, body: `{"errorMessage":"x","errorType":"y"}`, wantOK: false},
 	}

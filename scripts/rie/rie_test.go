@@ -148,6 +148,26 @@ func TestInvokeCrashAndTimeout(t *testing.T) {
 	}
 }
 
+func TestInvokeInitFailure(t *testing.T) {
+	t.Parallel()
+	e := rietest.StartPackage(t, rietest.EchoPackage, nil, map[string]string{"ECHO_FAIL_INIT": "policy.yaml: unknown key"})
+	for range 2 { // the emulator starts the runtime again for every invocation
+		res, err := e.Invoke(t.Context(), []byte(`{}`))
+		if err != nil {
+			t.Fatalf("Invoke: %v", err)
+		}
+		if !res.Failed || res.Status != 502 || res.ErrorType != rie.SandboxFailureErrorType {
+			t.Errorf("Invoke = failed %v, status %d, type %q; want a failure, 502, %q", res.Failed, res.Status, res.ErrorType, rie.SandboxFailureErrorType)
+		}
+	}
+	if err := e.Close(); err != nil { // Close drains the output
+		t.Fatal(err)
+	}
+	if want := "echo: cold start failed: policy.yaml: unknown key"; !strings.Contains(e.Output(), want) {
+		t.Errorf("emulator output lacks the function's %q:\n%s", want, e.Output())
+	}
+}
+
 func TestParallelEmulators(t *testing.T) {
 	t.Parallel()
 	const n = 4

@@ -10,7 +10,9 @@
 // working directory). An event {"fail": "message"} makes the handler return
 // errors.New(message), the way an authorizer returns "Unauthorized";
 // {"sleep": "2s"} sleeps first; {"exit": 3} makes the process exit with that
-// status (a crash).
+// status (a crash). With ECHO_FAIL_INIT set, the process exits with status
+// 1 before starting the runtime loop, like a function whose cold start
+// fails (a broken policy file).
 package main
 
 import (
@@ -79,5 +81,9 @@ func handle(_ context.Context, event json.RawMessage) (response, error) {
 }
 
 func main() {
+	if msg := os.Getenv("ECHO_FAIL_INIT"); msg != "" {
+		fmt.Fprintf(os.Stderr, "echo: cold start failed: %s\n", msg)
+		os.Exit(1)
+	}
 	lambda.Start(handle)
 }
