@@ -401,13 +401,12 @@ func (is *issuer) key(ctx context.Context, h *header) (any, *reject, error) {
 			note = is.remote.refresh(ctx)
 		}
 		if is.store.snapshot() == nil {
-			cause := "no key set was ever loaded"
 			if is.remote != nil {
 				if err := is.remote.lastError(); err != nil {
-					cause = err.Error()
+					return nil, nil, fmt.Errorf("%w: %w", ErrNoKeys, err)
 				}
 			}
-			return nil, nil, fmt.Errorf("%w: %s", ErrNoKeys, cause)
+			return nil, nil, fmt.Errorf("%w: no key set was ever loaded", ErrNoKeys)
 		}
 	}
 	if !h.hasKid {

@@ -18,6 +18,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -90,7 +92,6 @@ type Issuer struct {
 
 	mu              sync.Mutex
 	keys            []*Key // current first
-	seq             int
 	down            bool
 	status          int
 	jwksOverride    []byte
@@ -121,19 +122,24 @@ func NewIssuer(t testing.TB, alg string, opts ...Option) *Issuer {
 		o(is)
 	}
 	is.keys = []*Key{is.newKey()}
-	h := http.HandlerFunc(is.serve)
+	is.srv = httptest.NewUnstartedServer(http.HandlerFunc(is.serve))
+	// Tests provoke TLS and connection errors on purpose; keep them quiet.
+	is.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if is.tls {
-		is.srv = httptest.NewTLSServer(h)
+		is.srv.StartTLS()
 	} else {
-		is.srv = httptest.NewServer(h)
+		is.srv.Start()
 	}
 	t.Cleanup(is.srv.Close)
 	return is
 }
 
+// kidSeq numbers keys across all issuers of a test binary, so two issuers
+// never publish the same kid by accident.
+var kidSeq atomic.Int64
+
 func (is *Issuer) newKey() *Key {
-	is.seq++
-	k := &Key{Kid: fmt.Sprintf("%s-key-%d", strings.ToLower(is.alg), is.seq)}
+	k := &Key{Kid: fmt.Sprintf("%s-key-%d", strings.ToLower(is.alg), kidSeq.Add(1))}
 	var err error
 	switch is.alg[:2] {
 	case "RS", "PS":
