@@ -18,11 +18,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/portcullis-authz/portcullis/shared/apikey"
 	"github.com/portcullis-authz/portcullis/shared/authorizer"
+	"github.com/portcullis-authz/portcullis/shared/awsenv"
 	"github.com/portcullis-authz/portcullis/shared/config"
 	"github.com/portcullis-authz/portcullis/shared/dynamostore"
 	"github.com/portcullis-authz/portcullis/shared/secret"
@@ -73,11 +73,16 @@ func newHandler(ctx context.Context, getenv func(string) string) (*authorizer.Ha
 // seeded in-memory store for local use.
 func newStore(ctx context.Context, f *config.File, h *apikey.Hasher, getenv func(string) string) (apikey.Store, error) {
 	if table := getenv(dynamostore.APIKeys.EnvVar); table != "" {
-		cfg, err := awsconfig.LoadDefaultConfig(ctx)
+		cfg, err := awsenv.Config(getenv)
 		if err != nil {
 			return nil, fmt.Errorf("AWS configuration: %w", err)
 		}
-		return dynamostore.NewKeyStore(dynamodb.NewFromConfig(cfg), table), nil
+		client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			if e := awsenv.Endpoint(getenv, "dynamodb"); e != nil {
+				o.BaseEndpoint = e
+			}
+		})
+		return dynamostore.NewKeyStore(client, table), nil
 	}
 	if seed := getenv(EnvSeed); seed != "" {
 		return apikey.LoadSeed(f.Resolve(seed), h, time.Now())

@@ -16,12 +16,12 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/portcullis-authz/portcullis/shared/awsenv"
 	"github.com/portcullis-authz/portcullis/shared/config"
 )
 
@@ -95,8 +95,9 @@ func WithSSM(c SSMAPI) Option { return func(l *Loader) { l.ssm = c } }
 func WithSecretsManager(c SecretsManagerAPI) Option { return func(l *Loader) { l.sm = c } }
 
 // WithAWSConfig sets how the AWS configuration is obtained for the default
-// clients (default: the SDK's default credential chain, loaded at most
-// once and only when an AWS source is named).
+// clients (default: the Lambda execution environment, see package awsenv;
+// tools running on people's machines pass the SDK's default chain). It is
+// called only when an AWS source is named.
 func WithAWSConfig(load func(context.Context) (aws.Config, error)) Option {
 	return func(l *Loader) { l.awsCfg = load }
 }
@@ -114,13 +115,7 @@ func NewLoader(f *config.File, opts ...Option) *Loader {
 		o(l)
 	}
 	if l.awsCfg == nil {
-		var once sync.Once
-		var cfg aws.Config
-		var err error
-		l.awsCfg = func(ctx context.Context) (aws.Config, error) {
-			once.Do(func() { cfg, err = awsconfig.LoadDefaultConfig(ctx) })
-			return cfg, err
-		}
+		l.awsCfg = func(context.Context) (aws.Config, error) { return awsenv.Config(l.getenv) }
 	}
 	return l
 }
