@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
 	"github.com/portcullis-authz/portcullis/infra/plan"
+	"github.com/portcullis-authz/portcullis/shared/authz"
+	"github.com/portcullis-authz/portcullis/shared/config"
 )
 
 // TableKey says which KMS key encrypts the DynamoDB tables.
@@ -88,6 +90,9 @@ type Props struct {
 	NoAccountLogRole bool
 	// Alarms are the alarm thresholds; zero fields take the defaults.
 	Alarms Alarms
+
+	// policyFor replaces plan's route-policy builder in tests.
+	policyFor func(f *config.File, authorizer string) (*authz.Policy, error)
 }
 
 // Context keys read by [PropsFromContext] (`cdk synth -c key=value`).

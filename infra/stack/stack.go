@@ -81,7 +81,7 @@ func NewPortcullisStack(scope constructs.Construct, id string, props *Props) (*P
 	if err != nil {
 		return nil, err // config lists every problem with file:line
 	}
-	pl, err := plan.New(f, plan.Options{Stage: p.Stage, AllowLocalPolicy: p.AllowLocalPolicy, HTTPAPI: !p.NoHTTPAPI})
+	pl, err := plan.New(f, plan.Options{Stage: p.Stage, AllowLocalPolicy: p.AllowLocalPolicy, HTTPAPI: !p.NoHTTPAPI, PolicyFor: p.policyFor})
 	if err != nil {
 		return nil, fmt.Errorf("policy %s cannot be deployed:\n%w", f.Path, err)
 	}
