@@ -243,6 +243,19 @@ func TestHandler(t *testing.T) {
 		t.Errorf("minted sub = %v, want carol", c["sub"])
 	}
 
+	req, _ := http.NewRequest("POST", srv.URL+"/dev-idp/token", strings.NewReader("sub=dave"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/plain")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if c := verify(t, strings.TrimSpace(string(raw))); c["sub"] != "dave" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Errorf("text/plain token: sub %v, content type %q", c["sub"], resp.Header.Get("Content-Type"))
+	}
+
 	status, body = get("/dev-idp/token?ttl=48h")
 	if status != 400 || !strings.Contains(string(body), "invalid_request") {
 		t.Errorf("token with ttl 48h: %d %s, want 400 invalid_request", status, body)

@@ -27,7 +27,8 @@ const maxFormBytes = 16 << 10
 //
 // The token endpoint takes form or query parameters sub, scope, groups,
 // acr, amr, ttl, auth_age, tenant, email and aud (see ParseClaims) and
-// answers like an OAuth 2.0 token endpoint. Anyone who can reach it gets
+// answers like an OAuth 2.0 token endpoint, or with the bare token when the
+// request accepts text/plain. Anyone who can reach it gets
 // any token the issuer would accept: serve it on loopback only.
 func (p *Provider) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -91,6 +92,12 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 		ttl = DefaultTTL
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	if strings.Contains(r.Header.Get("Accept"), "text/plain") {
+		// The bare token, for TOKEN=$(curl ...) in a shell.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = fmt.Fprintln(w, tok)
+		return
+	}
 	resp := map[string]any{
 		"access_token": tok,
 		"token_type":   "Bearer",

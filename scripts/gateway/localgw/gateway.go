@@ -139,6 +139,9 @@ func New(p *plan.Plan, opts Options) (*Gateway, error) {
 	g.usage = newUsage(p.File.UsagePlans)
 	var errs []error
 	for _, pa := range p.Authorizers {
+		if g.api == HTTP && pa.HTTPIdentitySources == nil {
+			continue // not on the HTTP API
+		}
 		fn := opts.Functions[pa.Name]
 		if fn == nil {
 			errs = append(errs, fmt.Errorf("localgw: no function for authorizer %s", pa.Name))
@@ -148,9 +151,6 @@ func New(p *plan.Plan, opts Options) (*Gateway, error) {
 		exprs := pa.RESTIdentitySources
 		if g.api == HTTP {
 			exprs, a.simple = pa.HTTPIdentitySources, pa.HTTPSimpleResponses
-			if exprs == nil {
-				continue // not on the HTTP API
-			}
 		} else {
 			a.apiKeyRequired = pa.APIKeyRequired
 		}
