@@ -330,6 +330,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (authz.Decision, er
 	if rj != nil {
 		return authz.Unauthenticatedf(rj.reason, rj.detail), nil
 	}
+	if t.claims == "" {
+		return authz.Unauthenticatedf(authz.ReasonMalformedToken, "empty payload: detached content is not accepted, a JWT carries its claims"), nil
+	}
 	var buf [32]member
 	claims, err := parseObject(t.claims, buf[:0])
 	if err != nil {
@@ -349,18 +352,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (authz.Decision, er
 		return authz.Unauthenticatedf(authz.ReasonUnknownIssuer, fmt.Sprintf("iss %s is not a configured issuer", quote(iss))), nil
 	}
 	h := &t.header
-	if !slices.Contains(is.algs, h.alg) {
-		return is.reject(h, rejectf(authz.ReasonAlgNotAllowed, "alg %s is not allowed (allowed: %s)", h.alg, strings.Join(is.algs, ", "))), nil
-	}
-	key, rj, err := is.key(ctx, h)
+	rj, err = is.checkJWS(ctx, &t)
 	if err != nil {
 		return authz.Decision{Effect: authz.Unauthenticated, Detail: is.prefix(h) + err.Error()}, err
 	}
 	if rj != nil {
 		return is.reject(h, rj), nil
-	}
-	if err := verifySignature(h.alg, t.signingInput, t.sig, key); err != nil {
-		return is.reject(h, rejectf(authz.ReasonBadSignature, "%s signature does not verify", h.alg)), nil
 	}
 	p, rj := is.principal(claims, v.now())
 	if rj != nil {
@@ -368,6 +365,25 @@ func (v *Verifier) Verify(ctx context.Context, token string) (authz.Decision, er
 	}
 	p.CredentialID = h.kid
 	return authz.Decision{Effect: authz.Allow, Reason: authz.ReasonAllowed, Principal: p}, nil
+}
+
+// checkJWS is the JWS layer of Verify for a pre-parsed token of this
+// issuer: the algorithm allow-list, the key for the header (keyfunc over
+// the issuer's keys, refreshing on an unknown kid), the key's fit to the
+// algorithm and the signature. The payload is not looked at.
+func (is *issuer) checkJWS(ctx context.Context, t *jws) (*reject, error) {
+	h := &t.header
+	if !slices.Contains(is.algs, h.alg) {
+		return rejectf(authz.ReasonAlgNotAllowed, "alg %s is not allowed (allowed: %s)", h.alg, strings.Join(is.algs, ", ")), nil
+	}
+	key, rj, err := is.key(ctx, h)
+	if err != nil || rj != nil {
+		return rj, err
+	}
+	if err := verifySignature(h.alg, t.signingInput, t.sig, key); err != nil {
+		return rejectf(authz.ReasonBadSignature, "%s signature does not verify", h.alg), nil
+	}
+	return nil, nil
 }
 
 // prefix names the issuer and kid for a detail.
