@@ -275,3 +275,28 @@ func TestPublicJWKSWithoutFile(t *testing.T) {
 		t.Errorf("findKid(publicJWKS(k1)) = %q, %v; want k1", kid, err)
 	}
 }
+
+func FuzzParseClaims(f *testing.F) {
+	f.Add("sub=a&scope=orders:read+orders:write&ttl=90&auth_age=20m&amr=pwd,mfa")
+	f.Add("ttl=-1s&groups=,,,")
+	f.Fuzz(func(t *testing.T, query string) {
+		v, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		c, err := ParseClaims(v)
+		if err != nil {
+			if !errors.Is(err, ErrClaims) {
+				t.Fatalf("error %v does not wrap ErrClaims", err)
+			}
+			return
+		}
+		for _, list := range [][]string{c.Scopes, c.Groups, c.AMR} {
+			for _, s := range list {
+				if s == "" || strings.ContainsAny(s, " ,") {
+					t.Fatalf("list element %q", s)
+				}
+			}
+		}
+	})
+}

@@ -5,8 +5,9 @@
 //
 //   - Routes are what the infra deploys (package infra/plan): the REST
 //     API's resource tree, or the HTTP API's routes. A REST request that
-//     matches no resource and method gets 403 "Missing Authentication
-//     Token"; an HTTP API answers 404.
+//     matches no resource and method gets the MISSING_AUTHENTICATION_TOKEN
+//     gateway response (API Gateway's 403 "Missing Authentication Token",
+//     which the Portcullis stack turns into a 404); an HTTP API answers 404.
 //   - Identity sources: a request missing one of its authorizer's identity
 //     sources gets 401 without the authorizer being invoked.
 //   - The authorizer is invoked with the event API Gateway would build (REST
@@ -21,8 +22,9 @@
 //     so a policy that allows only the first request's ARN breaks the next
 //     route exactly as it does in AWS.
 //   - Gateway responses carry the headers and bodies the infra configures
-//     (WWW-Authenticate on 401, the authorizer's reason and challenge on 403,
-//     CORS headers on errors).
+//     ([PortcullisResponses]: WWW-Authenticate on 401, the authorizer's
+//     reason and challenge on 403, CORS headers on errors); with an empty
+//     Responses map, API Gateway's own defaults.
 //   - A REST method that requires an API key takes it from the authorizer's
 //     usageIdentifierKey, maps it to its usage plan and throttles it with the
 //     plan's token bucket (429 "Too Many Requests") and quota (429 "Limit
