@@ -46,6 +46,9 @@ func admin(t *testing.T, bin string, args ...string) string {
 // revocation take effect only after the caches expire: API Gateway's
 // result cache (1 s here) and the authorizer's record cache (1 s).
 func TestAPIKeyLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs dynalite; skipped with -short")
+	}
 	db := dynamostoretest.Start(t)
 	bin := buildAdmin(t)
 	policy := copyPolicyDir(t, func(s string) string {
@@ -124,6 +127,9 @@ func TestAPIKeyLifecycle(t *testing.T) {
 // creates the table, writes the seed keys, and meters them by the usage
 // plans their records name. A second start writes nothing.
 func TestDynamoSeeded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs dynalite; skipped with -short")
+	}
 	db := dynamostoretest.Start(t)
 	g := start(t, nil, "--dynamodb-endpoint", db.Endpoint, "--table", "seeded")
 	if !strings.Contains(g.stdout.String(), "5 keys from") || !strings.Contains(g.stdout.String(), "(5 written now)") {
