@@ -25,7 +25,7 @@ import (
 type tcase struct {
 	name  string
 	alg   string // the issuer's algorithm; ES256 when empty
-	token func(t *testing.T, is *jwtauthtest.Issuer) string
+	token func(t testing.TB, is *jwtauthtest.Issuer) string
 	want  authz.Reason
 }
 
@@ -96,7 +96,7 @@ func unsigned(header, payload, sig string) string {
 }
 
 // signAs signs header and payload text with method and key.
-func signAs(t *testing.T, m jwt.SigningMethod, key any, header, payload string) string {
+func signAs(t testing.TB, m jwt.SigningMethod, key any, header, payload string) string {
 	input := jwtauthtest.B64([]byte(header)) + "." + jwtauthtest.B64([]byte(payload))
 	return input + "." + jwtauthtest.B64(jwtauthtest.SignWith(t, m, key, input))
 }
@@ -111,8 +111,8 @@ func hs256(key []byte, header, payload string) string {
 }
 
 // tok returns a token func for a fixed string builder.
-func tok(f func(is *jwtauthtest.Issuer) string) func(*testing.T, *jwtauthtest.Issuer) string {
-	return func(_ *testing.T, is *jwtauthtest.Issuer) string { return f(is) }
+func tok(f func(is *jwtauthtest.Issuer) string) func(testing.TB, *jwtauthtest.Issuer) string {
+	return func(_ testing.TB, is *jwtauthtest.Issuer) string { return f(is) }
 }
 
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -33,7 +33,11 @@ import (
 	"github.com/portcullis-authz/portcullis/shared/jwtauth/jwtauthtest"
 )
 
-func TestCatalog(t *testing.T) {
+func TestCatalog(t *testing.T) { runCases(t, catalogCases(), nil) }
+
+// catalogCases are the token cases of CATALOG rows 1-24 (also the fuzz
+// seeds of FuzzVerify).
+func catalogCases() []tcase {
 	var cases []tcase
 	add := func(c ...tcase) { cases = append(cases, c...) }
 
@@ -63,7 +67,7 @@ func TestCatalog(t *testing.T) {
 	// allow-list (the key-type layer is covered by TestCheckKey and
 	// Wycheproof JWS 31).
 	for _, alg := range []string{"RS256", "ES256"} {
-		add(tcase{name: "row03/hs256_with_public_key_" + alg, alg: alg, token: func(t *testing.T, is *jwtauthtest.Issuer) string {
+		add(tcase{name: "row03/hs256_with_public_key_" + alg, alg: alg, token: func(t testing.TB, is *jwtauthtest.Issuer) string {
 			der, err := x509.MarshalPKIXPublicKey(is.Current().Public)
 			if err != nil {
 				t.Fatal(err)
@@ -74,7 +78,7 @@ func TestCatalog(t *testing.T) {
 	}
 
 	// Row 5: an embedded jwk with a self-generated key.
-	add(tcase{name: "row05/embedded_jwk", token: func(t *testing.T, is *jwtauthtest.Issuer) string {
+	add(tcase{name: "row05/embedded_jwk", token: func(t testing.TB, is *jwtauthtest.Issuer) string {
 		attacker := jwtauthtest.NewIssuer(t, "ES256")
 		jwk := attacker.JWK(attacker.Current())
 		jwk["kid"] = is.Kid()
@@ -173,7 +177,7 @@ func TestCatalog(t *testing.T) {
 
 	// Row 15: base64url strictness; JSON whitespace inside the decoded
 	// header is fine.
-	mutate := func(part int, f func(string) string) func(*testing.T, *jwtauthtest.Issuer) string {
+	mutate := func(part int, f func(string) string) func(testing.TB, *jwtauthtest.Issuer) string {
 		return tok(func(is *jwtauthtest.Issuer) string {
 			p := strings.Split(is.Token(nil), ".")
 			p[part] = f(p[part])
@@ -229,7 +233,7 @@ func TestCatalog(t *testing.T) {
 		}), want: authz.ReasonBadSignature})
 	}
 	add(
-		tcase{name: "row16/der_signature", token: func(t *testing.T, is *jwtauthtest.Issuer) string {
+		tcase{name: "row16/der_signature", token: func(t testing.TB, is *jwtauthtest.Issuer) string {
 			input := jwtauthtest.B64([]byte(hdr(is, ""))) + "." + jwtauthtest.B64([]byte(body(is, "")))
 			digest := sha256Sum(input)
 			der, err := ecdsa.SignASN1(rand.Reader, is.Current().Private.(*ecdsa.PrivateKey), digest)
@@ -256,7 +260,7 @@ func TestCatalog(t *testing.T) {
 			p := strings.Split(is.Token(nil), ".")
 			return p[0] + "." + p[1] + "." + jwtauthtest.B64(append([]byte{0}, mustB64(p[2])...))
 		}), want: authz.ReasonBadSignature},
-		tcase{name: "row17/rsa_sha1_digest_info", alg: "RS256", token: func(t *testing.T, is *jwtauthtest.Issuer) string {
+		tcase{name: "row17/rsa_sha1_digest_info", alg: "RS256", token: func(t testing.TB, is *jwtauthtest.Issuer) string {
 			input := jwtauthtest.B64([]byte(hdr(is, ""))) + "." + jwtauthtest.B64([]byte(body(is, "")))
 			d := sha1Sum(input)
 			sig, err := rsa.SignPKCS1v15(rand.Reader, is.Current().Private.(*rsa.PrivateKey), crypto.SHA1, d)
@@ -270,11 +274,11 @@ func TestCatalog(t *testing.T) {
 	// Row 18: RSASSA-PSS salt length must equal the hash length (golang-jwt
 	// alone verifies with PSSSaltLengthAuto and would accept these).
 	for _, salt := range []int{0, 20, 33, rsa.PSSSaltLengthAuto} {
-		add(tcase{name: fmt.Sprintf("row18/ps256_salt_%d", salt), alg: "PS256", token: func(t *testing.T, is *jwtauthtest.Issuer) string {
+		add(tcase{name: fmt.Sprintf("row18/ps256_salt_%d", salt), alg: "PS256", token: func(t testing.TB, is *jwtauthtest.Issuer) string {
 			return pss(t, is, salt)
 		}, want: authz.ReasonBadSignature})
 	}
-	add(tcase{name: "row18/ps256_salt_32_accepted", alg: "PS256", token: func(t *testing.T, is *jwtauthtest.Issuer) string {
+	add(tcase{name: "row18/ps256_salt_32_accepted", alg: "PS256", token: func(t testing.TB, is *jwtauthtest.Issuer) string {
 		return pss(t, is, 32)
 	}, want: authz.ReasonAllowed})
 
@@ -330,16 +334,19 @@ func TestCatalog(t *testing.T) {
 			return raw(is, fmt.Sprintf(`{"alg":%q,"kid":%q}`, alg, is.Kid()), body(is, ""))
 		}), want: authz.ReasonAlgNotAllowed})
 	}
-	runCases(t, cases, nil)
+	return cases
 }
 
 // TestCatalogClaims is the claims table of CATALOG.md section 3.
-func TestCatalogClaims(t *testing.T) {
+func TestCatalogClaims(t *testing.T) { runCases(t, claimCases(), nil) }
+
+// claimCases are the cases of the claims table.
+func claimCases() []tcase {
 	now := testNow.Unix()
-	claims := func(extra string) func(*testing.T, *jwtauthtest.Issuer) string {
+	claims := func(extra string) func(testing.TB, *jwtauthtest.Issuer) string {
 		return tok(func(is *jwtauthtest.Issuer) string { return raw(is, hdr(is, ""), body(is, extra)) })
 	}
-	without := func(name string, extra string) func(*testing.T, *jwtauthtest.Issuer) string {
+	without := func(name string, extra string) func(testing.TB, *jwtauthtest.Issuer) string {
 		return tok(func(is *jwtauthtest.Issuer) string {
 			c := is.Claims()
 			delete(c, name)
@@ -432,7 +439,7 @@ func TestCatalogClaims(t *testing.T) {
 		}), want: authz.ReasonAllowed},
 		{name: "claims/unicode_escapes", token: claims(`,"name":"\u00e9\ud83d\ude80"`), want: authz.ReasonAllowed},
 	}
-	runCases(t, cases, nil)
+	return cases
 }
 
 // TestCatalogRow04CrossAlgorithm: with RS256 and PS256 both allowed, the
@@ -650,7 +657,7 @@ func flipLastSigByte(token string) string {
 }
 
 // pss signs a default token as PS256 with a given salt length.
-func pss(t *testing.T, is *jwtauthtest.Issuer, salt int) string {
+func pss(t testing.TB, is *jwtauthtest.Issuer, salt int) string {
 	input := jwtauthtest.B64([]byte(hdr(is, ""))) + "." + jwtauthtest.B64([]byte(body(is, "")))
 	sig, err := rsa.SignPSS(rand.Reader, is.Current().Private.(*rsa.PrivateKey), crypto.SHA256, sha256Sum(input), &rsa.PSSOptions{SaltLength: salt})
 	if err != nil {

@@ -41,7 +41,7 @@ func TestVerifyAlgorithms(t *testing.T) {
 // TestVerifyReasons covers the reasons not in the catalog tests.
 func TestVerifyReasons(t *testing.T) {
 	cases := []tcase{
-		{name: "alg_not_in_issuer_allow_list", token: func(t *testing.T, is *jwtauthtest.Issuer) string {
+		{name: "alg_not_in_issuer_allow_list", token: func(t testing.TB, is *jwtauthtest.Issuer) string {
 			other := jwtauthtest.NewIssuer(t, "ES384")
 			return other.Sign(is.Claims(), map[string]any{"kid": is.Kid()})
 		}, want: authz.ReasonAlgNotAllowed},
@@ -51,7 +51,7 @@ func TestVerifyReasons(t *testing.T) {
 		{name: "missing_kid", token: tok(func(is *jwtauthtest.Issuer) string {
 			return is.Sign(is.Claims(), map[string]any{"kid": jwtauthtest.Omit})
 		}), want: authz.ReasonMissingKid},
-		{name: "signed_by_another_key_with_our_kid", token: func(t *testing.T, is *jwtauthtest.Issuer) string {
+		{name: "signed_by_another_key_with_our_kid", token: func(t testing.TB, is *jwtauthtest.Issuer) string {
 			other := jwtauthtest.NewIssuer(t, "ES256")
 			return other.Sign(is.Claims(), map[string]any{"kid": is.Kid()})
 		}, want: authz.ReasonBadSignature},
