@@ -396,6 +396,27 @@ func TestDevStack(t *testing.T) {
 		}
 	})
 
+	t.Run("invoke permissions: one per API and authorizer", func(t *testing.T) {
+		got := map[string]int{}
+		for _, p := range s.of("AWS::Lambda::Permission") {
+			fn := s.res[ref(props(p)["FunctionName"])]
+			desc := fmt.Sprint(props(fn)["Description"])
+			desc, _, _ = strings.Cut(desc, " (")
+			got[desc]++
+			if props(p)["Principal"] != "apigateway.amazonaws.com" {
+				t.Errorf("permission for %s to %v", desc, props(p)["Principal"])
+			}
+		}
+		want := map[string]int{
+			"Portcullis demo backend: echoes the request and the authorizer context": 2, // REST, HTTP
+			"Portcullis jwt authorizer":    2, // REST and HTTP authorizers
+			"Portcullis apikey authorizer": 1,
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("Lambda permissions by function (-got +want):\n%s", diff)
+		}
+	})
+
 	t.Run("alarms", func(t *testing.T) {
 		got := map[string]string{}
 		for _, a := range s.of("AWS::CloudWatch::Alarm") {

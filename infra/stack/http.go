@@ -58,10 +58,7 @@ func (s *PortcullisStack) addHTTPAPI() {
 			EnableSimpleResponses: jsii.Bool(jwt.HTTPSimpleResponses),
 			PayloadFormatVersion:  awsapigatewayv2.AuthorizerPayloadVersion_VERSION_2_0,
 			ResultsCacheTtl:       awscdk.Duration_Seconds(jsii.Number(jwt.CacheTTL.Seconds())),
-			AuthorizerUri: awscdk.Fn_Join(jsii.String(""), &[]*string{
-				jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":apigateway:"), awscdk.Aws_REGION(),
-				jsii.String(":lambda:path/2015-03-31/functions/"), fn.FunctionArn(), jsii.String("/invocations"),
-			}),
+			AuthorizerUri:         lambdaInvokeURI(fn),
 		})
 		fn.AddPermission(jsii.String("HttpApiInvokeAuthorizer"), &awslambda.Permission{
 			Principal: awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
@@ -74,7 +71,8 @@ func (s *PortcullisStack) addHTTPAPI() {
 		routeAuth = awsapigatewayv2.HttpAuthorizer_FromHttpAuthorizerAttributes(s.Stack, jsii.String("JwtHttpRouteAuthorizer"),
 			&awsapigatewayv2.HttpAuthorizerAttributes{AuthorizerId: auth.AuthorizerId(), AuthorizerType: jsii.String("CUSTOM")})
 	}
-	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("DemoBackendIntegration"), s.Backend, nil)
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("DemoBackendIntegration"), s.Backend,
+		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{ScopePermissionToRoute: jsii.Bool(false)})
 	for _, r := range s.Plan.HTTP {
 		key := awsapigatewayv2.HttpRouteKey_DEFAULT()
 		if r.Method != "" {

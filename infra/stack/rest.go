@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/portcullis-authz/portcullis/infra/plan"
@@ -126,8 +128,17 @@ func (s *PortcullisStack) addRestAPI() {
 	for _, a := range s.Plan.Authorizers {
 		auths[a.Name] = s.restAuthorizer(a)
 	}
-	integration := awsapigateway.NewLambdaIntegration(s.Backend, &awsapigateway.LambdaIntegrationOptions{
-		AllowTestInvoke: jsii.Bool(false),
+	// One Lambda proxy integration and one permission for the whole API:
+	// LambdaIntegration would add a permission per method, and a
+	// function's resource policy is limited to 20 KB.
+	integration := awsapigateway.NewIntegration(&awsapigateway.IntegrationProps{
+		Type:                  awsapigateway.IntegrationType_AWS_PROXY,
+		IntegrationHttpMethod: jsii.String("POST"),
+		Uri:                   lambdaInvokeURI(s.Backend),
+	})
+	s.Backend.AddPermission(jsii.String("RestApiInvoke"), &awslambda.Permission{
+		Principal: awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
+		SourceArn: api.ArnForExecuteApi(jsii.String("*"), jsii.String("/*"), jsii.String(stage)),
 	})
 	resources := map[string]awsapigateway.IResource{"/": api.Root()}
 	s.Plan.REST.Walk(func(r *plan.Resource) {
@@ -294,3 +305,11 @@ func (s *PortcullisStack) addGatewayResponses() {
 
 // stageARN is the ARN WAF associates with: the REST API's stage.
 func (s *PortcullisStack) stageARN() *string { return s.RestAPI.DeploymentStage().StageArn() }
+
+// lambdaInvokeURI is the URI API Gateway invokes fn by.
+func lambdaInvokeURI(fn awslambda.IFunction) *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":apigateway:"), awscdk.Aws_REGION(),
+		jsii.String(":lambda:path/2015-03-31/functions/"), fn.FunctionArn(), jsii.String("/invocations"),
+	})
+}
