@@ -30,7 +30,7 @@ func ParseARN(s string) (ARN, error) {
 	var a ARN
 	rest, ok := strings.CutPrefix(s, "arn:")
 	if !ok {
-		return a, fmt.Errorf("%w %q: does not start with arn:", ErrARN, s)
+		return a, fmt.Errorf("%w %q: no \"arn:\" prefix", ErrARN, s)
 	}
 	fields := strings.SplitN(rest, ":", 5)
 	if len(fields) != 5 {
@@ -88,7 +88,15 @@ func (a ARN) String() string {
 	if a.Route != "" {
 		return a.Prefix() + a.Route
 	}
-	return a.Prefix() + a.Method + a.Path
+	return a.Prefix() + a.suffix()
+}
+
+// suffix returns the ARN after its Prefix: "GET/orders/42" or "$connect".
+func (a ARN) suffix() string {
+	if a.Route != "" {
+		return a.Route
+	}
+	return a.Method + a.Path
 }
 
 func isHTTPMethod(m string) bool {

@@ -61,7 +61,10 @@ func NewCompiler(p *authz.Policy) *Compiler {
 func (c *Compiler) Compile(allowed []*authz.Route) (Compiled, bool) {
 	key := make([]byte, (len(c.policy.Routes)+7)/8)
 	for _, rt := range allowed {
-		i := c.index[rt]
+		i, ok := c.index[rt]
+		if !ok {
+			continue // not a route of this policy: it grants nothing here
+		}
 		key[i/8] |= 1 << (i % 8)
 	}
 	k := string(key)
@@ -124,4 +127,46 @@ func (c *Compiler) compile(set []byte) *compileResult {
 		}
 	}
 	return &compileResult{c: out, ok: true}
+}
+
+// allows reports whether the policy allows the method-ARN suffix s (after
+// the stage prefix), as IAM evaluates it: an explicit Deny wins.
+func (c Compiled) allows(s string) bool {
+	for _, p := range c.Deny {
+		if globMatch(p, s) {
+			return false
+		}
+	}
+	for _, p := range c.Allow {
+		if globMatch(p, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// globMatch reports whether IAM resource pattern p ("*" any run of
+// characters, "?" one character) matches s.
+func globMatch(p, s string) bool {
+	px, sx := 0, 0
+	starPx, starSx := -1, 0
+	for sx < len(s) {
+		switch {
+		case px < len(p) && (p[px] == '?' || p[px] == s[sx] && p[px] != '*'):
+			px++
+			sx++
+		case px < len(p) && p[px] == '*':
+			starPx, starSx = px, sx
+			px++
+		case starPx >= 0:
+			starSx++
+			px, sx = starPx+1, starSx
+		default:
+			return false
+		}
+	}
+	for px < len(p) && p[px] == '*' {
+		px++
+	}
+	return px == len(p)
 }

@@ -1,6 +1,7 @@
 package apigw
 
 import (
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -131,6 +132,9 @@ func (w *contextWriter) claim(key string, v any) {
 	case bool:
 		w.entry(key, func(b []byte) []byte { return strconv.AppendBool(b, v) })
 	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return // not a JSON number
+		}
 		w.entry(key, func(b []byte) []byte { return appendNumber(b, v) })
 	case int64:
 		w.int(key, v)
@@ -147,6 +151,9 @@ func (w *contextWriter) claim(key string, v any) {
 			case bool:
 				parts = append(parts, strconv.FormatBool(e))
 			case float64:
+				if math.IsNaN(e) || math.IsInf(e, 0) {
+					return
+				}
 				parts = append(parts, string(appendNumber(nil, e)))
 			default:
 				return

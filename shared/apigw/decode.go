@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/portcullis-authz/portcullis/shared/authz"
@@ -150,18 +151,58 @@ func identitySource(raw json.RawMessage) ([]string, error) {
 // lowerHeaders returns the headers with lower-case names. A header sent
 // more than once is joined with commas, as HTTP APIs do, so that a
 // repeated credential header can never be read as a single credential.
+// Names that differ only in case are one header sent more than once: their
+// values are joined too, in a fixed order (by spelling), never picked by
+// map order.
 func lowerHeaders(single map[string]string, multi map[string][]string) map[string]string {
 	if len(single) == 0 && len(multi) == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(single))
-	for k, v := range single {
-		out[strings.ToLower(k)] = v
-	}
-	for k, vs := range multi {
-		if len(vs) > 1 {
-			out[strings.ToLower(k)] = strings.Join(vs, ",")
+	value := func(k string) string {
+		if vs := multi[k]; len(vs) > 1 {
+			return strings.Join(vs, ",")
 		}
+		if v, ok := single[k]; ok {
+			return v
+		}
+		return strings.Join(multi[k], ",")
+	}
+	out := make(map[string]string, len(single))
+	var clashes []string // lower-case names sent under several spellings
+	put := func(k string) {
+		lk := strings.ToLower(k)
+		if _, dup := out[lk]; dup {
+			clashes = append(clashes, lk)
+			return
+		}
+		out[lk] = value(k)
+	}
+	for k := range single {
+		put(k)
+	}
+	for k := range multi {
+		if _, ok := single[k]; !ok {
+			put(k)
+		}
+	}
+	for _, lk := range clashes {
+		var spellings []string
+		for k := range single {
+			if strings.ToLower(k) == lk {
+				spellings = append(spellings, k)
+			}
+		}
+		for k := range multi {
+			if _, ok := single[k]; !ok && strings.ToLower(k) == lk {
+				spellings = append(spellings, k)
+			}
+		}
+		slices.Sort(spellings)
+		vals := make([]string, len(spellings))
+		for i, k := range spellings {
+			vals[i] = value(k)
+		}
+		out[lk] = strings.Join(vals, ",")
 	}
 	return out
 }

@@ -94,7 +94,11 @@ func (e *Encoder) Encode(r *authz.Request, d authz.Decision, allowed []*authz.Ro
 	scope := ScopeRequest
 	var pol Compiled
 	if d.Principal != nil {
-		if c, ok := e.compiler.Compile(allowed); ok {
+		// The compiled policy must also answer the current request as
+		// decided: an allowed request that no route serves (unlisted
+		// routes open to the authenticated) can fall under the Deny of a
+		// forbidden route's pattern.
+		if c, ok := e.compiler.Compile(allowed); ok && (d.Effect != authz.Allow || c.allows(current.suffix())) {
 			pol, scope = c, ScopePrincipal
 		}
 	}
