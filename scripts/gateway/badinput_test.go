@@ -65,6 +65,7 @@ func TestBadInput(t *testing.T) {
 			[]string{`scope "reports:write" is not in the policy's scopes`, `usage plan "platinum" is not in the policy's usage_plans`}},
 		{"missing seed", []string{"--policy", policy, "--seed", filepath.Join(dir, "none.json"), "--port", "0"}, exitUsage, []string{"none.json"}},
 		{"table without endpoint", []string{"--policy", policy, "--table", "T"}, exitUsage, []string{"--table needs --dynamodb-endpoint"}},
+		{"bad table name", []string{"--policy", policy, "--dynamodb-endpoint", "http://127.0.0.1:1", "--table", "t1"}, exitUsage, []string{`--table "t1" is not a DynamoDB table name`}},
 		{"bad dynamodb endpoint", []string{"--policy", policy, "--dynamodb-endpoint", "dynalite", "--port", "0"}, exitUsage, []string{"is not an http(s) URL"}},
 		{"token: bad ttl", []string{"token", "--policy", policy, "--ttl", "48h"}, exitUsage, []string{"ttl 48h0m0s is not between"}},
 		{"token: unknown flag", []string{"token", "--scopes", "x"}, exitUsage, []string{"-scopes"}},

@@ -270,7 +270,7 @@ func tryJWT(b *strings.Builder, s *server) error {
 // tryAPIKeys writes the API-key examples from the seed's development keys.
 func tryAPIKeys(b *strings.Builder, s *server) {
 	k := s.Keys
-	if k == nil || len(k.seed) == 0 || s.API != localgw.REST {
+	if k == nil || s.API != localgw.REST {
 		return
 	}
 	var route *localgw.RouteInfo
@@ -292,7 +292,11 @@ func tryAPIKeys(b *strings.Builder, s *server) {
 		fmt.Fprintf(b, "  # %s\n  %s\n\n", comment, curl(s.URL, route.Method, route.Path, fmt.Sprintf("'%s: %s'", header, sk.Key)))
 		shown = append(shown, sk.Key)
 	}
-	fmt.Fprintf(b, "API keys (development keys from %s, %s environment):\n\n", k.seedPath, k.env)
+	if len(k.seed) > 0 {
+		fmt.Fprintf(b, "API keys (development keys from %s, %s environment):\n\n", k.seedPath, k.env)
+	} else {
+		fmt.Fprintf(b, "API keys (%s environment):\n\n", k.env)
+	}
 	pick := func(ok func(apikey.SeedKey) bool) (apikey.SeedKey, bool) {
 		for _, sk := range k.seed {
 			if !slices.Contains(shown, sk.Key) && ok(sk) {
@@ -333,7 +337,13 @@ func tryAPIKeys(b *strings.Builder, s *server) {
 			s.URL, examplePath(route.Path), header, shown[0])
 	}
 	if k.table != "" {
-		fmt.Fprintf(b, "  # manage keys in the table with the admin CLI:\n  go run ./scripts/admin keys create --owner you --scopes %s --endpoint %s --table %s\n\n",
-			strings.Join(setNeed(pr.Scopes), ","), k.endpoint, k.table)
+		plan := ""
+		if len(s.File.UsagePlans) > 0 {
+			plan = " --usage-plan " + s.File.UsagePlans[0].Name
+		}
+		fmt.Fprintf(b, "  # manage keys in the table with the admin CLI; this gateway plays API Gateway for its usage-plan calls:\n")
+		fmt.Fprintf(b, "  AWS_ENDPOINT_URL_API_GATEWAY=%s go run ./scripts/admin keys create --owner you --scopes %s --env %s%s --endpoint %s --table %s\n",
+			s.URL, strings.Join(setNeed(pr.Scopes), ","), k.env, plan, k.endpoint, k.table)
+		fmt.Fprintf(b, "  go run ./scripts/admin keys revoke <key-id> --endpoint %s --table %s\n\n", k.endpoint, k.table)
 	}
 }

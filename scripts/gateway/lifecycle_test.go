@@ -31,8 +31,15 @@ func buildAdmin(t *testing.T) string {
 // fails the test.
 func admin(t *testing.T, bin string, args ...string) string {
 	t.Helper()
+	return adminEnv(t, bin, nil, args...)
+}
+
+// adminEnv is admin with extra environment variables.
+func adminEnv(t *testing.T, bin string, env []string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true", "AWS_ACCESS_KEY_ID=", "AWS_PROFILE=")
+	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -146,5 +153,61 @@ func TestDynamoSeeded(t *testing.T) {
 	}
 	if r := do(t, "GET", again.URL+"/reports/2", "x-api-key", keyBronze); r.status != 200 {
 		t.Errorf("second gateway: %v", r)
+	}
+}
+
+// TestAPIKeyWithUsagePlan creates a key with `keys create --usage-plan`:
+// the admin CLI creates the API Gateway API key and attaches it to the
+// plan through the gateway's emulated control plane
+// (AWS_ENDPOINT_URL_API_GATEWAY), so the key is metered by the plan's
+// throttle like in AWS. Revocation shows after the dev policy's 5 m TTL.
+func TestAPIKeyWithUsagePlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs dynalite; skipped with -short")
+	}
+	db := dynamostoretest.Start(t)
+	bin := buildAdmin(t)
+	g := start(t, nil, "--dynamodb-endpoint", db.Endpoint, "--table", "planned", "--seed", "none")
+	if !strings.Contains(g.stdout.String(), "AWS_ENDPOINT_URL_API_GATEWAY="+g.URL) {
+		t.Errorf("banner does not show the admin command:\n%s", g.stdout)
+	}
+	common := []string{"--endpoint", db.Endpoint, "--table", "planned", "--policy", devPolicy(t)}
+	env := []string{"AWS_ENDPOINT_URL_API_GATEWAY=" + g.URL}
+	out := adminEnv(t, bin, env, append([]string{"keys", "create", "--owner", "metered", "--scopes", "reports:read", "--env", "test", "--usage-plan", "bronze", "--json"}, common...)...)
+	var created struct {
+		Key    string `json:"key"`
+		Record struct {
+			ID        string `json:"id"`
+			UsagePlan string `json:"usage_plan"`
+		} `json:"record"`
+	}
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.Record.UsagePlan != "bronze" {
+		t.Fatalf("keys create --usage-plan printed %q (%v)", out, err)
+	}
+	// bronze: burst 20 with the clock standing still.
+	for i := range 20 {
+		if r := do(t, "GET", g.URL+"/reports/3", "x-api-key", created.Key); r.status != 200 {
+			t.Fatalf("request %d: %v", i+1, r)
+		}
+	}
+	if r := do(t, "GET", g.URL+"/reports/3", "x-api-key", created.Key); r.status != 429 {
+		t.Fatalf("request 21: %v, want 429", r)
+	}
+	// A key created without a usage plan authenticates but API Gateway
+	// refuses it: the methods require an API key.
+	out = admin(t, bin, append([]string{"keys", "create", "--owner", "unmetered", "--scopes", "reports:read", "--env", "test", "--json"}, common...)...)
+	var plain struct {
+		Key string `json:"key"`
+	}
+	if err := json.Unmarshal([]byte(out), &plain); err != nil {
+		t.Fatal(err)
+	}
+	if r := do(t, "GET", g.URL+"/reports/3", "x-api-key", plain.Key); r.status != 403 || r.json["message"] != "Forbidden" {
+		t.Errorf("key without a usage plan: %v, want 403 Forbidden", r)
+	}
+	admin(t, bin, append([]string{"keys", "revoke", created.Record.ID}, common...)...)
+	g.clock.Add(5 * time.Minute) // the result cache and the record cache expire; the bucket refills
+	if r := do(t, "GET", g.URL+"/reports/3", "x-api-key", created.Key); r.status != 401 {
+		t.Errorf("revoked key after the TTL: %v, want 401", r)
 	}
 }

@@ -77,6 +77,9 @@ func (a *app) parseServe(args []string) (*serveFlags, error) {
 	if fl.table != "" && fl.dynamoEndpoint == "" {
 		return nil, usageErr("--table needs --dynamodb-endpoint")
 	}
+	if fl.table != "" && !validTableName(fl.table) {
+		return nil, usageErr("--table %q is not a DynamoDB table name (3 to 255 of a-z, A-Z, 0-9, _ - .)", fl.table)
+	}
 	return fl, nil
 }
 
@@ -90,6 +93,18 @@ func (fl *serveFlags) listenAddr() (string, error) {
 		port = strconv.Itoa(fl.port)
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+func validTableName(s string) bool {
+	if len(s) < 3 || len(s) > 255 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || c == '-' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func isLoopback(host string) bool {
@@ -166,10 +181,15 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		http.Error(w, `{"message":"the local gateway is starting"}`, http.StatusServiceUnavailable)
 	})
 	var apiHandler atomic.Pointer[http.Handler]
+	var controlPlane atomic.Pointer[localgw.APIKeys]
 	apiHandler.Store(&api503)
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if srv.IdP != nil && strings.HasPrefix(r.URL.Path, srv.IdP.BasePath()+"/") {
 			srv.IdP.Handler().ServeHTTP(w, r)
+			return
+		}
+		if cp := controlPlane.Load(); cp != nil && localgw.IsControlPlane(r) {
+			cp.ServeHTTP(w, r)
 			return
 		}
 		(*apiHandler.Load()).ServeHTTP(w, r)
@@ -206,6 +226,9 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	var gh http.Handler = srv.Gateway
 	apiHandler.Store(&gh)
+	if srv.Keys != nil && api == localgw.REST {
+		controlPlane.Store(srv.Keys.usage)
+	}
 	if err := writeBanner(a.stdout, srv, fl); err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,8 +25,8 @@ import (
 )
 
 // keyStore is what the gateway uses of an API-key store: the reads of the
-// authenticator, and the listing that stands in for API Gateway's own
-// API-key registry (usage key value -> usage plan).
+// authenticator, and the listing that fills the emulated API Gateway's
+// API-key registry (usage key value -> usage plan) at start.
 type keyStore interface {
 	apikey.Store
 	List(ctx context.Context, tenant string) ([]*apikey.Record, error)
@@ -37,7 +36,7 @@ type keyStore interface {
 type keyInfo struct {
 	store         keyStore
 	authenticator *apikey.Authenticator
-	usage         *storeUsageKeys
+	usage         *localgw.APIKeys
 	// Where the keys live, for the banner: "in memory" or the table.
 	where string
 	// seed is the seed file read ("" when none), and its keys.
@@ -105,7 +104,21 @@ func (a *app) openKeys(ctx context.Context, f *config.File, fl *serveFlags, secr
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	ki.usage = &storeUsageKeys{store: ki.store, now: a.now}
+	// API Gateway's API keys: those the records name (created with the
+	// admin CLI or seeded), and those the admin CLI creates from now on
+	// through the emulated control plane.
+	ki.usage = localgw.NewAPIKeys(f.UsagePlans)
+	recs, err := ki.store.List(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("list API keys: %w", err)
+	}
+	for _, r := range recs {
+		if r.UsageKey != "" && r.UsagePlan != "" {
+			if err := ki.usage.Add(r.UsageKey, r.UsagePlan); err != nil {
+				return nil, usageErr("key %s: %v", r.ID, err)
+			}
+		}
+	}
 	return ki, nil
 }
 
@@ -230,48 +243,4 @@ func dynamoClient(endpoint string, getenv func(string) string) *dynamodb.Client 
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(id, key, getenv("AWS_SESSION_TOKEN")),
 	})
-}
-
-// storeUsageKeys stands in for API Gateway's API keys and usage-plan
-// membership: the admin CLI records each key's API Gateway API-key value
-// and usage plan in the key record (and creates the API key in AWS), so
-// the records say which usage plan a usageIdentifierKey belongs to. An
-// unknown value re-reads the records, at most once a second.
-type storeUsageKeys struct {
-	store keyStore
-	now   func() time.Time
-
-	mu        sync.Mutex
-	plans     map[string]string
-	refreshed time.Time
-	loaded    bool
-}
-
-var _ localgw.UsageKeys = (*storeUsageKeys)(nil)
-
-// Plan implements localgw.UsageKeys.
-func (u *storeUsageKeys) Plan(ctx context.Context, value string) (string, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if p, ok := u.plans[value]; ok {
-		return p, nil
-	}
-	now := u.now()
-	if u.loaded && now.Sub(u.refreshed) < time.Second && now.After(u.refreshed) {
-		return "", localgw.ErrUnknownUsageKey
-	}
-	recs, err := u.store.List(ctx, "")
-	if err != nil {
-		return "", fmt.Errorf("list API keys: %w", err)
-	}
-	u.plans, u.refreshed, u.loaded = map[string]string{}, now, true
-	for _, r := range recs {
-		if r.UsageKey != "" && r.UsagePlan != "" {
-			u.plans[r.UsageKey] = r.UsagePlan
-		}
-	}
-	if p, ok := u.plans[value]; ok {
-		return p, nil
-	}
-	return "", localgw.ErrUnknownUsageKey
 }
