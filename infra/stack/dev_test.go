@@ -340,7 +340,8 @@ func TestDevStack(t *testing.T) {
 
 	t.Run("access logs", func(t *testing.T) {
 		_, st := s.one(t, "AWS::ApiGateway::Stage")
-		checkAccessLog(t, "REST", get(props(st), "AccessLogSetting", "Format"))
+		checkAccessLog(t, "REST", get(props(st), "AccessLogSetting", "Format"),
+			"$context.authorizer.principalId", "$context.authorizer.sub", "$context.authorizer.reason", "$context.authorizer.latency", "$context.authorizer.error", "$context.error.responseType")
 		s.has(t, "AWS::ApiGateway::Stage", map[string]any{
 			"StageName": "dev",
 			"MethodSettings": []any{map[string]any{
@@ -348,7 +349,8 @@ func TestDevStack(t *testing.T) {
 			}},
 		})
 		_, hst := s.one(t, "AWS::ApiGatewayV2::Stage")
-		checkAccessLog(t, "HTTP", get(props(hst), "AccessLogSettings", "Format"))
+		checkAccessLog(t, "HTTP", get(props(hst), "AccessLogSettings", "Format"),
+			"$context.authorizer.sub", "$context.authorizer.reason", "$context.authorizer.error", "$context.routeKey")
 	})
 
 	t.Run("HTTP API", func(t *testing.T) {
@@ -473,16 +475,16 @@ func TestDevStack(t *testing.T) {
 }
 
 // checkAccessLog asserts an access log format is one JSON object, even
-// when API Gateway writes "-" for absent values, carrying the
-// authorizer's principal, reason, latency and error.
-func checkAccessLog(t *testing.T, api string, format any) {
+// when API Gateway writes "-" for absent values, carrying vars besides the
+// request id, status and integration latency.
+func checkAccessLog(t *testing.T, api string, format any, vars ...string) {
 	t.Helper()
 	s, _ := format.(string)
 	var line map[string]string
 	if err := json.Unmarshal([]byte(contextVar.ReplaceAllString(s, "-")), &line); err != nil {
 		t.Fatalf("%s access log format %q is not a JSON object: %v", api, s, err)
 	}
-	for _, v := range []string{"$context.authorizer.principalId", "$context.authorizer.reason", "$context.authorizer.latency", "$context.authorizer.error", "$context.integration.latency", "$context.status", "$context.requestId"} {
+	for _, v := range append(vars, "$context.integration.latency", "$context.status", "$context.requestId") {
 		if !strings.Contains(s, `"`+v+`"`) {
 			t.Errorf("%s access log lacks %s", api, v)
 		}

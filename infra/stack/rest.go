@@ -16,7 +16,9 @@ import (
 )
 
 // restAccessLog is the REST stage's access log line: one JSON object per
-// request with who the authorizer said the caller is, why it decided,
+// request with who the authorizer said the caller is (principalId, and the
+// context's sub and credential_id: a key id or JWT kid, never a
+// credential), why it decided,
 // how long it took, and how the request ended. Every value is quoted
 // because API Gateway writes "-" for a missing one.
 var restAccessLog = []logField{
@@ -30,6 +32,8 @@ var restAccessLog = []logField{
 	{"responseLength", "$context.responseLength"},
 	{"latency", "$context.responseLatency"},
 	{"principal", "$context.authorizer.principalId"},
+	{"subject", "$context.authorizer.sub"},
+	{"credential", "$context.authorizer.credential_id"},
 	{"reason", "$context.authorizer.reason"},
 	{"authorizerStatus", "$context.authorizer.status"},
 	{"authorizerLatency", "$context.authorizer.latency"},
@@ -42,7 +46,10 @@ var restAccessLog = []logField{
 	{"error", "$context.error.message"},
 }
 
-// httpAccessLog is the HTTP API stage's access log line.
+// httpAccessLog is the HTTP API stage's access log line. HTTP APIs have
+// no $context.authorizer.principalId, latency or status (any other name
+// after $context.authorizer. is a key of the authorizer's context), so the
+// subject and reason come from the context Portcullis returns.
 var httpAccessLog = []logField{
 	{"requestId", "$context.requestId"},
 	{"time", "$context.requestTime"},
@@ -53,10 +60,9 @@ var httpAccessLog = []logField{
 	{"status", "$context.status"},
 	{"responseLength", "$context.responseLength"},
 	{"latency", "$context.responseLatency"},
-	{"principal", "$context.authorizer.principalId"},
+	{"subject", "$context.authorizer.sub"},
+	{"credential", "$context.authorizer.credential_id"},
 	{"reason", "$context.authorizer.reason"},
-	{"authorizerStatus", "$context.authorizer.status"},
-	{"authorizerLatency", "$context.authorizer.latency"},
 	{"authorizerError", "$context.authorizer.error"},
 	{"integrationStatus", "$context.integration.status"},
 	{"integrationLatency", "$context.integration.latency"},
