@@ -581,6 +581,7 @@ func TestCatalogRows09to12(t *testing.T) {
 		{name: "row10/mixed_symmetric_and_asymmetric", keys: []map[string]any{with(good, "kid", "k1"), {"kty": "oct", "kid": "k2", "k": jwtauthtest.B64(make([]byte, 32)), "alg": "HS256"}}, kid: "k1", wantSet: ErrJWKS},
 		{name: "row10/symmetric_only", keys: []map[string]any{{"kty": "oct", "kid": "k2", "k": jwtauthtest.B64(make([]byte, 32)), "alg": "HS256"}}, kid: "k2", wantSet: ErrJWKS},
 		{name: "row11/rsa_1024_bits", keys: []map[string]any{with(weak.JWK(weak.Current()), "kid", "k1"), with(good, "kid", "k2")}, signer: weak, kid: "k1", want: authz.ReasonKeyMismatch, warning: "1024 bits"},
+		{name: "row11/rsa_1024_bits_without_alg", keys: []map[string]any{with(weak.JWK(weak.Current()), "kid", "k1", "alg", nil), with(good, "kid", "k2")}, signer: weak, kid: "k1", want: authz.ReasonKeyMismatch, warning: "1024 bits"},
 		{name: "row11/rsa_exponent_1", keys: []map[string]any{with(weak.JWK(weak.Current()), "kid", "k1", "e", "AQ"), with(good, "kid", "k2")}, kid: "k2", wantSet: ErrJWKS},
 		{name: "row11/rsa_exponent_even", keys: []map[string]any{with(rsaJWK(t), "kid", "k1", "e", "AQAA"), with(good, "kid", "k2")}, kid: "k1", want: authz.ReasonKeyMismatch, warning: "exponent"},
 		{name: "row12/alg_does_not_fit_curve", keys: []map[string]any{with(good, "alg", "ES384", "kid", "k1"), with(good, "kid", "k2")}, kid: "k1", want: authz.ReasonKeyMismatch, warning: "does not fit"},
