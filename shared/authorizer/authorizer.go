@@ -42,6 +42,11 @@ type Handler struct {
 	auth    Authenticator
 	policy  *authz.Policy
 	encoder *apigw.Encoder
+	// denyAll encodes credential-level denials: an encoder over a policy
+	// with no routes and unlisted routes denied, so that the principal's
+	// answer denies the whole stage even when the route policy opens
+	// unlisted routes to authenticated callers.
+	denyAll *apigw.Encoder
 	audit   *audit.Logger
 	now     func() time.Time
 }
@@ -66,17 +71,23 @@ func New(name string, auth Authenticator, f *config.File, opts ...Option) (*Hand
 	if name == config.AuthorizerJWT && f.Authorizers.JWT != nil {
 		simple = f.Authorizers.JWT.HTTPAPIResponse == "simple"
 	}
+	opts0 := apigw.EncoderOptions{
+		SimpleHTTP:    simple,
+		ResponseLimit: f.Settings.ResponseLimit,
+		ContextLimit:  f.Settings.ContextLimit,
+	}
+	none, err := authz.NewPolicy(nil, authz.UnlistedDeny)
+	if err != nil {
+		return nil, fmt.Errorf("authorizer %s: %w", name, err)
+	}
 	h := &Handler{
-		name:   name,
-		auth:   auth,
-		policy: p,
-		encoder: apigw.NewEncoder(p, apigw.EncoderOptions{
-			SimpleHTTP:    simple,
-			ResponseLimit: f.Settings.ResponseLimit,
-			ContextLimit:  f.Settings.ContextLimit,
-		}),
-		audit: audit.New(os.Stdout),
-		now:   time.Now,
+		name:    name,
+		auth:    auth,
+		policy:  p,
+		encoder: apigw.NewEncoder(p, opts0),
+		denyAll: apigw.NewEncoder(none, opts0),
+		audit:   audit.New(os.Stdout),
+		now:     time.Now,
 	}
 	for _, o := range opts {
 		o(h)
@@ -112,18 +123,26 @@ func (h *Handler) decide(ctx context.Context, event []byte, rec *audit.Record) (
 	}
 	now := h.now()
 	var allowed []*authz.Route
+	enc := h.encoder
 	if d.Effect == authz.Allow {
+		if d.Principal == nil {
+			rec.Outcome, rec.Error = "error", "authenticator allowed without a principal"
+			return nil, ErrInternal
+		}
 		rt := h.policy.Match(r)
 		fp := d.Fingerprint
 		d = h.policy.Decide(rt, d.Principal, r, now)
 		d.Fingerprint = fp
 		allowed, _ = h.policy.Permitted(d.Principal, r, rt, now)
-	} else if rt := h.policy.Match(r); rt != nil {
-		// A credential-level denial (allowed stays empty) grants nothing.
-		d.Route = rt.Key.String()
+	} else {
+		// A credential-level denial grants nothing, unlisted routes included.
+		enc = h.denyAll
+		if rt := h.policy.Match(r); rt != nil {
+			d.Route = rt.Key.String()
+		}
 	}
 	fillRecord(rec, d)
-	resp, err := h.encoder.Encode(r, d, allowed)
+	resp, err := enc.Encode(r, d, allowed)
 	if err != nil {
 		if errors.Is(err, apigw.ErrUnauthorized) {
 			return nil, err
