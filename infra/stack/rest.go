@@ -3,6 +3,7 @@ package stack
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -266,47 +267,24 @@ func (s *PortcullisStack) addUsagePlans() {
 	})
 }
 
-// addGatewayResponses shapes what API Gateway itself answers: the
-// authorizers' 401, 403 and 500, and CORS headers on every error so a
-// browser can read them. API Gateway fixes one status per response type,
-// so a step-up denial is a 403 (RFC 9470 asks for 401) told apart by its
-// WWW-Authenticate challenge and the reason in the body.
+// addGatewayResponses renders the plan's gateway responses (see
+// plan.GatewayResponses; the local gateway answers with the same ones).
 func (s *PortcullisStack) addGatewayResponses() {
-	cors := func(h map[string]*string) *map[string]*string {
-		h["Access-Control-Allow-Origin"] = jsii.String("'" + s.props.CORSOrigin + "'")
-		h["Access-Control-Expose-Headers"] = jsii.String("'WWW-Authenticate'")
-		return &h
-	}
-	body := func(fields ...string) *map[string]*string {
-		f := append([]string{`"message":$context.error.messageString`}, fields...)
-		f = append(f, `"request_id":"$context.requestId"`)
-		return &map[string]*string{"application/json": jsii.String("{" + strings.Join(f, ",") + "}")}
-	}
-	add := func(id string, typ awsapigateway.ResponseType, status string, headers map[string]*string, templates *map[string]*string) {
-		opts := &awsapigateway.GatewayResponseOptions{Type: typ, ResponseHeaders: cors(headers), Templates: templates}
-		if status != "" {
-			opts.StatusCode = jsii.String(status)
+	for _, r := range s.Plan.GatewayResponses(*s.StackName(), s.props.CORSOrigin) {
+		headers := map[string]*string{}
+		for name, v := range r.Headers {
+			headers[name] = jsii.String(v)
 		}
-		s.RestAPI.AddGatewayResponse(jsii.String(id), opts)
+		opts := &awsapigateway.GatewayResponseOptions{
+			Type:            awsapigateway.ResponseType_Of(jsii.String(r.Type)),
+			ResponseHeaders: &headers,
+			Templates:       &map[string]*string{"application/json": jsii.String(r.Template)},
+		}
+		if r.Status != 0 {
+			opts.StatusCode = jsii.String(strconv.Itoa(r.Status))
+		}
+		s.RestAPI.AddGatewayResponse(jsii.String(r.ID), opts)
 	}
-	unauth := map[string]*string{}
-	if s.Plan.Authorizer(config.AuthorizerJWT) != nil {
-		// RFC 6750 §3: a 401 names the scheme. API Gateway cannot tell a
-		// missing token from a bad one here, so no error code is given.
-		unauth["WWW-Authenticate"] = jsii.String(`'Bearer realm="` + *s.StackName() + `"'`)
-	}
-	add("Unauthorized", awsapigateway.ResponseType_UNAUTHORIZED(), "401", unauth, body())
-	add("AccessDenied", awsapigateway.ResponseType_ACCESS_DENIED(), "403",
-		map[string]*string{"WWW-Authenticate": jsii.String("context.authorizer.challenge")},
-		body(`"reason":"$context.authorizer.reason"`, `"acr_values":"$context.authorizer.acr_values"`, `"max_age":"$context.authorizer.max_age"`))
-	add("AuthorizerFailure", awsapigateway.ResponseType_AUTHORIZER_FAILURE(), "500", map[string]*string{},
-		body(`"reason":"authorizer_failure"`))
-	add("AuthorizerConfigurationError", awsapigateway.ResponseType_AUTHORIZER_CONFIGURATION_ERROR(), "500", map[string]*string{},
-		body(`"reason":"authorizer_failure"`))
-	add("MissingRoute", awsapigateway.ResponseType_MISSING_AUTHENTICATION_TOKEN(), "404", map[string]*string{},
-		&map[string]*string{"application/json": jsii.String(`{"message":"no route for this method and path","request_id":"$context.requestId"}`)})
-	add("Default4XX", awsapigateway.ResponseType_DEFAULT_4XX(), "", map[string]*string{}, body())
-	add("Default5XX", awsapigateway.ResponseType_DEFAULT_5XX(), "", map[string]*string{}, body())
 }
 
 // stageARN is the ARN WAF associates with: the REST API's stage.

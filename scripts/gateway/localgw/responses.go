@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/portcullis-authz/portcullis/infra/plan"
-	"github.com/portcullis-authz/portcullis/shared/config"
 )
 
 // ResponseType is an API Gateway gateway-response type: what the gateway
@@ -66,48 +65,14 @@ type GatewayResponse struct {
 const DefaultTemplate = `{"message":$context.error.messageString}`
 
 // PortcullisResponses returns the gateway responses the Portcullis stack
-// configures on its REST API (infra/stack, addGatewayResponses), for a
-// stack named stackName answering CORS origin origin:
-//
-//   - every type: Access-Control-Allow-Origin and
-//     Access-Control-Expose-Headers: WWW-Authenticate, and a JSON body with
-//     the message and the request id;
-//   - UNAUTHORIZED (401): WWW-Authenticate: Bearer realm="<stack>" when the
-//     JWT authorizer is deployed;
-//   - ACCESS_DENIED (403): WWW-Authenticate from the authorizer context's
-//     challenge, and its reason (and acr_values, max_age) in the body;
-//   - AUTHORIZER_FAILURE and AUTHORIZER_CONFIGURATION_ERROR (500): reason
-//     authorizer_failure;
-//   - MISSING_AUTHENTICATION_TOKEN: 404 "no route for this method and path"
-//     instead of API Gateway's misleading 403.
-//
-// Keep it in step with infra/stack/rest.go.
+// configures on its REST API (plan.GatewayResponses), for a stack named
+// stackName answering CORS origin origin.
 func PortcullisResponses(p *plan.Plan, stackName, origin string) map[ResponseType]GatewayResponse {
-	cors := func(h map[string]string) map[string]string {
-		h["Access-Control-Allow-Origin"] = "'" + origin + "'"
-		h["Access-Control-Expose-Headers"] = "'WWW-Authenticate'"
-		return h
+	out := map[ResponseType]GatewayResponse{}
+	for _, r := range p.GatewayResponses(stackName, origin) {
+		out[ResponseType(r.Type)] = GatewayResponse{StatusCode: r.Status, Headers: r.Headers, Template: r.Template}
 	}
-	body := func(fields ...string) string {
-		f := append([]string{`"message":$context.error.messageString`}, fields...)
-		f = append(f, `"request_id":"$context.requestId"`)
-		return "{" + strings.Join(f, ",") + "}"
-	}
-	unauth := map[string]string{}
-	if p.Authorizer(config.AuthorizerJWT) != nil {
-		unauth["WWW-Authenticate"] = `'Bearer realm="` + stackName + `"'`
-	}
-	return map[ResponseType]GatewayResponse{
-		Unauthorized: {StatusCode: 401, Headers: cors(unauth), Template: body()},
-		AccessDenied: {StatusCode: 403, Headers: cors(map[string]string{"WWW-Authenticate": "context.authorizer.challenge"}),
-			Template: body(`"reason":"$context.authorizer.reason"`, `"acr_values":"$context.authorizer.acr_values"`, `"max_age":"$context.authorizer.max_age"`)},
-		AuthorizerFailure:            {StatusCode: 500, Headers: cors(map[string]string{}), Template: body(`"reason":"authorizer_failure"`)},
-		AuthorizerConfigurationError: {StatusCode: 500, Headers: cors(map[string]string{}), Template: body(`"reason":"authorizer_failure"`)},
-		MissingAuthenticationToken: {StatusCode: 404, Headers: cors(map[string]string{}),
-			Template: `{"message":"no route for this method and path","request_id":"$context.requestId"}`},
-		Default4XX: {Headers: cors(map[string]string{}), Template: body()},
-		Default5XX: {Headers: cors(map[string]string{}), Template: body()},
-	}
+	return out
 }
 
 // restResponse writes the gateway response of type t on a REST API.
