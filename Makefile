@@ -77,7 +77,7 @@ lint: ## gofmt, go vet, staticcheck and go mod tidy -diff.
 .PHONY: bench
 bench: build build-host ## Benchmarks: decision cost vs bare verification, cold start, binary size.
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./shared/... ./functions/...
-	$(GO) run ./scripts/coldstart --runs 20 --env PORTCULLIS_APIKEYS_SEED=apikey/dev-keys.json $(addprefix $(BUILD)/host/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+	$(GO) run ./scripts/coldstart --runs 20 --env PORTCULLIS_APIKEYS_SEED=seed.json $(addprefix $(BUILD)/host/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 	@ls -l $(BUILD)/*/bootstrap | awk '{printf "binary %-40s %6.2f MB\n", $$9, $$5/1048576}'
 
 .PHONY: fuzz

@@ -23,7 +23,7 @@ const (
 	fixtureDir = "../../events/apikey"
 	policyPath = "../../events/policy.yaml"
 	// seedRel is the development seed file, relative to the policy file.
-	seedRel = "apikey/dev-keys.json"
+	seedRel = "seed.json"
 )
 
 func testEnv(vars map[string]string) func(string) string {
@@ -223,7 +223,7 @@ func TestEmulator(t *testing.T) {
 	files := map[string]string{}
 	for name, src := range map[string]string{
 		"policy.yaml": "policy.yaml", "dev-jwks.json": "dev-jwks.json",
-		"dev-apikey-pepper.txt": "dev-apikey-pepper.txt", "dev-keys.json": seedRel,
+		"dev-apikey-pepper.txt": "dev-apikey-pepper.txt", "seed.json": seedRel,
 	} {
 		b, err := os.ReadFile(filepath.Join("../../events", src))
 		if err != nil {
@@ -231,7 +231,7 @@ func TestEmulator(t *testing.T) {
 		}
 		files[name] = string(b)
 	}
-	emu := rietest.Start(t, "apikey-authorizer", files, map[string]string{EnvSeed: "dev-keys.json"})
+	emu := rietest.Start(t, "apikey-authorizer", files, map[string]string{EnvSeed: "seed.json"})
 	for _, file := range fixtures(t) {
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,7 +140,8 @@ func TestDynamoSeeded(t *testing.T) {
 	}
 	db := dynamostoretest.Start(t)
 	g := start(t, nil, "--dynamodb-endpoint", db.Endpoint, "--table", "seeded")
-	if !strings.Contains(g.stdout.String(), "5 keys from") || !strings.Contains(g.stdout.String(), "(5 written now)") {
+	n := seedKeyCount(t)
+	if !strings.Contains(g.stdout.String(), fmt.Sprintf("%d keys from", n)) || !strings.Contains(g.stdout.String(), fmt.Sprintf("(%d written now)", n)) {
 		t.Errorf("banner:\n%s", g.stdout)
 	}
 	for key, want := range map[string]int{keyBronze: 200, keyRevoked: 401, keyNoScope: 403} {
@@ -210,4 +212,20 @@ func TestAPIKeyWithUsagePlan(t *testing.T) {
 	if r := do(t, "GET", g.URL+"/reports/3", "x-api-key", created.Key); r.status != 401 {
 		t.Errorf("revoked key after the TTL: %v, want 401", r)
 	}
+}
+
+// seedKeyCount is the number of keys in the development seed file.
+func seedKeyCount(t *testing.T) int {
+	t.Helper()
+	data, err := os.ReadFile("../../events/seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &seed); err != nil || len(seed.Keys) == 0 {
+		t.Fatalf("events/seed.json: %d keys, %v", len(seed.Keys), err)
+	}
+	return len(seed.Keys)
 }
