@@ -29,10 +29,10 @@ func numericDate(m member) (time.Time, bool) {
 
 // principal checks the registered claims of a verified token and maps the
 // claims onto a Principal.
-func (is *issuer) principal(ms []member, now time.Time) (*authz.Principal, *reject) {
+func (is *issuer) principal(o *object, now time.Time) (*authz.Principal, *reject) {
 	p := &authz.Principal{Issuer: is.iss}
 
-	m, ok := lookup(ms, "exp")
+	m, ok := o.get("exp")
 	if !ok {
 		return nil, rejectf(authz.ReasonMissingExp, "token has no exp")
 	}
@@ -44,7 +44,7 @@ func (is *issuer) principal(ms []member, now time.Time) (*authz.Principal, *reje
 		return nil, rejectf(authz.ReasonExpired, "expired at %s (now %s, leeway %s)", exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), is.leeway)
 	}
 	p.ExpiresAt = exp
-	if m, ok := lookup(ms, "nbf"); ok {
+	if m, ok := o.get("nbf"); ok {
 		nbf, ok := numericDate(m)
 		if !ok {
 			return nil, rejectf(authz.ReasonInvalidClaim, "nbf is a %s, not a NumericDate", m.kind)
@@ -53,7 +53,7 @@ func (is *issuer) principal(ms []member, now time.Time) (*authz.Principal, *reje
 			return nil, rejectf(authz.ReasonNotYetValid, "not valid before %s (now %s, leeway %s)", nbf.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), is.leeway)
 		}
 	}
-	if m, ok := lookup(ms, "iat"); ok {
+	if m, ok := o.get("iat"); ok {
 		iat, ok := numericDate(m)
 		if !ok {
 			return nil, rejectf(authz.ReasonInvalidClaim, "iat is a %s, not a NumericDate", m.kind)
@@ -63,22 +63,22 @@ func (is *issuer) principal(ms []member, now time.Time) (*authz.Principal, *reje
 		}
 	}
 
-	if rj := is.audience(ms, p); rj != nil {
+	if rj := is.audience(o, p); rj != nil {
 		return nil, rj
 	}
 	for _, name := range is.required {
-		if m, ok := lookupPath(ms, name); !ok || m.kind == kindNull {
+		if m, ok := o.path(name); !ok || m.kind == kindNull {
 			return nil, rejectf(authz.ReasonMissingClaim, "required claim %s is missing", quote(name))
 		}
 	}
 
 	var rj *reject
-	if p.Subject, rj = optString(ms, "sub"); rj != nil {
+	if p.Subject, rj = optString(o, "sub"); rj != nil {
 		return nil, rj
 	}
 	if p.ClientID == "" {
 		for _, c := range [...]string{"client_id", "azp"} {
-			if p.ClientID, rj = optString(ms, c); rj != nil {
+			if p.ClientID, rj = optString(o, c); rj != nil {
 				return nil, rj
 			}
 			if p.ClientID != "" {
@@ -86,33 +86,39 @@ func (is *issuer) principal(ms []member, now time.Time) (*authz.Principal, *reje
 			}
 		}
 	}
+	// Scopes, roles and amr collect on the stack and share one allocation.
+	var sb, rb [16]string
+	scopes, roles := sb[:0], rb[:0]
 	for _, path := range is.claims.Scopes {
-		if p.Scopes, rj = appendNames(p.Scopes, ms, path, true); rj != nil {
+		if scopes, rj = appendNames(scopes, o, path, true); rj != nil {
 			return nil, rj
 		}
 	}
 	for _, path := range is.claims.Roles {
-		if p.Roles, rj = appendNames(p.Roles, ms, path, false); rj != nil {
+		if roles, rj = appendNames(roles, o, path, false); rj != nil {
 			return nil, rj
 		}
 	}
 	if is.claims.Tenant != "" {
-		if p.Tenant, rj = scalarString(ms, is.claims.Tenant); rj != nil {
+		if p.Tenant, rj = scalarString(o, is.claims.Tenant); rj != nil {
 			return nil, rj
 		}
 	}
 	if is.claims.Residency != "" {
-		if p.Residency, rj = scalarString(ms, is.claims.Residency); rj != nil {
+		if p.Residency, rj = scalarString(o, is.claims.Residency); rj != nil {
 			return nil, rj
 		}
 	}
-	if p.ACR, rj = optString(ms, "acr"); rj != nil {
+	if p.ACR, rj = optString(o, "acr"); rj != nil {
 		return nil, rj
 	}
-	if p.AMR, rj = appendNames(nil, ms, "amr", false); rj != nil {
+	var ab [8]string
+	amr, rj := appendNames(ab[:0], o, "amr", false)
+	if rj != nil {
 		return nil, rj
 	}
-	if m, ok := lookup(ms, "auth_time"); ok && m.kind != kindNull {
+	p.Scopes, p.Roles, p.AMR = pack(scopes, roles, amr)
+	if m, ok := o.get("auth_time"); ok && m.kind != kindNull {
 		at, ok := numericDate(m)
 		if !ok {
 			return nil, rejectf(authz.ReasonInvalidClaim, "auth_time is a %s, not a NumericDate", m.kind)
@@ -120,7 +126,7 @@ func (is *issuer) principal(ms []member, now time.Time) (*authz.Principal, *reje
 		p.AuthTime = at
 	}
 	for _, path := range is.claims.Context {
-		m, ok := lookupPath(ms, path)
+		m, ok := o.path(path)
 		if !ok {
 			continue
 		}
@@ -140,9 +146,9 @@ func (is *issuer) principal(ms []member, now time.Time) (*authz.Principal, *reje
 
 // audience checks aud, or Cognito's token_use and client id, and sets the
 // principal's client id from it where the token says nothing better.
-func (is *issuer) audience(ms []member, p *authz.Principal) *reject {
+func (is *issuer) audience(o *object, p *authz.Principal) *reject {
 	if c := is.cognito; c != nil {
-		m, ok := lookup(ms, "token_use")
+		m, ok := o.get("token_use")
 		use, isStr := m.str()
 		switch {
 		case !ok:
@@ -155,7 +161,7 @@ func (is *issuer) audience(ms []member, p *authz.Principal) *reject {
 		if c.TokenUse == "access" {
 			// Cognito access tokens name the app client in client_id and
 			// carry no aud.
-			m, ok := lookup(ms, "client_id")
+			m, ok := o.get("client_id")
 			id, isStr := m.str()
 			switch {
 			case !ok:
@@ -168,21 +174,21 @@ func (is *issuer) audience(ms []member, p *authz.Principal) *reject {
 			p.ClientID = id
 			return nil
 		}
-		aud, rj := audiences(ms, c.ClientIDs)
+		aud, rj := audiences(o, c.ClientIDs)
 		if rj != nil {
 			return rj
 		}
 		p.ClientID = aud
 		return nil
 	}
-	_, rj := audiences(ms, is.audiences)
+	_, rj := audiences(o, is.audiences)
 	return rj
 }
 
 // audiences checks that aud, a string or an array of strings, holds one of
 // accepted, and returns the accepted value it holds.
-func audiences(ms []member, accepted []string) (string, *reject) {
-	m, ok := lookup(ms, "aud")
+func audiences(o *object, accepted []string) (string, *reject) {
+	m, ok := o.get("aud")
 	switch {
 	case !ok || m.kind == kindNull:
 		return "", rejectf(authz.ReasonWrongAudience, "token has no aud")
@@ -213,9 +219,31 @@ func audiences(ms []member, accepted []string) (string, *reject) {
 	return found, nil
 }
 
+// pack copies lists into one allocation; an empty list stays nil.
+func pack(lists ...[]string) (a, b, c []string) {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	if n == 0 {
+		return nil, nil, nil
+	}
+	all := make([]string, n)
+	out := [3][]string{}
+	at := 0
+	for i, l := range lists {
+		copy(all[at:], l)
+		if len(l) > 0 {
+			out[i] = all[at : at+len(l) : at+len(l)]
+		}
+		at += len(l)
+	}
+	return out[0], out[1], out[2]
+}
+
 // optString reads an optional string claim; null counts as absent.
-func optString(ms []member, name string) (string, *reject) {
-	m, ok := lookup(ms, name)
+func optString(o *object, name string) (string, *reject) {
+	m, ok := o.get(name)
 	if !ok || m.kind == kindNull {
 		return "", nil
 	}
@@ -228,8 +256,8 @@ func optString(ms []member, name string) (string, *reject) {
 
 // scalarString reads a claim holding a string or a number (tenant ids are
 // sometimes numeric) as a string.
-func scalarString(ms []member, path string) (string, *reject) {
-	m, ok := lookupPath(ms, path)
+func scalarString(o *object, path string) (string, *reject) {
+	m, ok := o.path(path)
 	switch {
 	case !ok || m.kind == kindNull:
 		return "", nil
@@ -246,8 +274,8 @@ func scalarString(ms []member, path string) (string, *reject) {
 // appendNames appends the names a claim holds to dst, skipping ones
 // already there: a string (split on spaces when split is set, as OAuth
 // scope strings are, else one name) or an array of strings.
-func appendNames(dst []string, ms []member, path string, split bool) ([]string, *reject) {
-	m, ok := lookupPath(ms, path)
+func appendNames(dst []string, o *object, path string, split bool) ([]string, *reject) {
+	m, ok := o.path(path)
 	if !ok || m.kind == kindNull {
 		return dst, nil
 	}

@@ -103,6 +103,7 @@ type scanner struct {
 	s     string
 	i     int
 	depth int
+	esc   bool // whether the last string scanned held escapes
 }
 
 func (p *scanner) fail(msg string) error {
@@ -170,7 +171,8 @@ func (p *scanner) value() (kind, error) {
 		_, err := p.array(nil, false)
 		return kindArray, err
 	case c == '"':
-		_, err := p.str()
+		esc, err := p.str()
+		p.esc = esc
 		return kindString, err
 	case c == 't':
 		return kindTrue, p.literal("true")
@@ -228,10 +230,25 @@ func (p *scanner) number() error {
 	return nil
 }
 
+// strSafe marks the bytes a string holds as they are: printable ASCII
+// other than '"' and '\\'.
+var strSafe = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str scans the string at p.i (a '"') and reports whether it holds escapes.
 func (p *scanner) str() (esc bool, err error) {
 	p.i++
 	for p.i < len(p.s) {
+		for p.i < len(p.s) && strSafe[p.s[p.i]] {
+			p.i++
+		}
+		if p.i >= len(p.s) {
+			break
+		}
 		c := p.s[p.i]
 		switch {
 		case c == '"':
@@ -326,6 +343,7 @@ func (p *scanner) object(dst []member, rec bool) ([]member, error) {
 	var small [smallNames]string
 	names := small[:0]
 	var seen map[string]struct{}
+	var filter uint64 // nameBit of every name so far: most names need no comparison
 	for {
 		p.ws()
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
@@ -341,10 +359,14 @@ func (p *scanner) object(dst []member, rec bool) ([]member, error) {
 			name = unescape(name)
 		}
 		if seen == nil {
-			for _, n := range names {
-				if n == name {
-					return dst, &jsonError{err: errDuplicate, name: name, off: start}
+			if bit := nameBit(name); filter&bit != 0 {
+				for _, n := range names {
+					if n == name {
+						return dst, &jsonError{err: errDuplicate, name: name, off: start}
+					}
 				}
+			} else {
+				filter |= bit
 			}
 			if len(names) < smallNames {
 				names = append(names, name)
@@ -373,7 +395,7 @@ func (p *scanner) object(dst []member, rec bool) ([]member, error) {
 			return dst, err
 		}
 		if rec {
-			dst = append(dst, member{name: name, raw: p.s[vstart:p.i], kind: k, esc: k == kindString && strings.IndexByte(p.s[vstart:p.i], '\\') >= 0})
+			dst = append(dst, member{name: name, raw: p.s[vstart:p.i], kind: k, esc: k == kindString && p.esc})
 		}
 		p.ws()
 		if p.i >= len(p.s) {
@@ -414,7 +436,7 @@ func (p *scanner) array(dst []member, rec bool) ([]member, error) {
 			return dst, err
 		}
 		if rec {
-			dst = append(dst, member{raw: p.s[vstart:p.i], kind: k, esc: k == kindString && strings.IndexByte(p.s[vstart:p.i], '\\') >= 0})
+			dst = append(dst, member{raw: p.s[vstart:p.i], kind: k, esc: k == kindString && p.esc})
 		}
 		p.ws()
 		if p.i >= len(p.s) {
@@ -482,27 +504,60 @@ func lookup(ms []member, name string) (member, bool) {
 	return member{}, false
 }
 
-// lookupPath finds a claim by path: the exact member name first, then, for
-// each dot from the left, the member named by the part before the dot,
-// which must be an object, searched for the rest the same way.
-func lookupPath(ms []member, path string) (member, bool) {
-	if m, ok := lookup(ms, path); ok {
+// object is a parsed object's members with a 64-bit filter of their names,
+// so that looking up an absent name (most configured claim paths are absent
+// from any one token) usually answers without scanning.
+type object struct {
+	ms     []member
+	filter uint64
+}
+
+func nameBit(s string) uint64 {
+	h := uint(len(s)) * 7
+	if len(s) > 0 {
+		h += uint(s[0]) + 3*uint(s[len(s)-1])
+	}
+	return 1 << (h & 63)
+}
+
+func newObject(ms []member) object {
+	o := object{ms: ms}
+	for i := range ms {
+		o.filter |= nameBit(ms[i].name)
+	}
+	return o
+}
+
+// get finds a member by exact name.
+func (o *object) get(name string) (member, bool) {
+	if o.filter&nameBit(name) == 0 {
+		return member{}, false
+	}
+	return lookup(o.ms, name)
+}
+
+// path finds a claim by path: the exact member name first, then, for each
+// dot from the left, the member named by the part before the dot, which
+// must be an object, searched for the rest the same way.
+func (o *object) path(path string) (member, bool) {
+	if m, ok := o.get(path); ok {
 		return m, true
 	}
 	for i := 0; i < len(path); i++ {
 		if path[i] != '.' {
 			continue
 		}
-		head, ok := lookup(ms, path[:i])
+		head, ok := o.get(path[:i])
 		if !ok || head.kind != kindObject {
 			continue
 		}
 		var buf [16]member
-		inner, err := parseObject(head.raw, buf[:0])
+		ms, err := parseObject(head.raw, buf[:0])
 		if err != nil {
 			continue
 		}
-		if m, ok := lookupPath(inner, path[i+1:]); ok {
+		inner := newObject(ms)
+		if m, ok := inner.path(path[i+1:]); ok {
 			return m, true
 		}
 	}

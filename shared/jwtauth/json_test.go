@@ -123,7 +123,8 @@ func TestLookupPath(t *testing.T) {
 		{"a.b.c", "", false},
 		{".", "", false},
 	} {
-		m, ok := lookupPath(ms, tc.path)
+		o := newObject(ms)
+		m, ok := o.path(tc.path)
 		if ok != tc.ok || m.raw != tc.want {
 			t.Errorf("lookupPath(%q) = %q, %v; want %q, %v", tc.path, m.raw, ok, tc.want, tc.ok)
 		}

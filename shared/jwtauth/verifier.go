@@ -334,12 +334,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (authz.Decision, er
 		return authz.Unauthenticatedf(authz.ReasonMalformedToken, "empty payload: detached content is not accepted, a JWT carries its claims"), nil
 	}
 	var buf [32]member
-	claims, err := parseObject(t.claims, buf[:0])
+	ms, err := parseObject(t.claims, buf[:0])
 	if err != nil {
 		rj := jsonReject("claims", err)
 		return authz.Unauthenticatedf(rj.reason, rj.detail), nil
 	}
-	im, ok := lookup(claims, "iss")
+	claims := newObject(ms)
+	im, ok := claims.get("iss")
 	if !ok {
 		return authz.Unauthenticatedf(authz.ReasonUnknownIssuer, "token has no iss claim"), nil
 	}
@@ -359,7 +360,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (authz.Decision, er
 	if rj != nil {
 		return is.reject(h, rj), nil
 	}
-	p, rj := is.principal(claims, v.now())
+	p, rj := is.principal(&claims, v.now())
 	if rj != nil {
 		return is.reject(h, rj), nil
 	}
