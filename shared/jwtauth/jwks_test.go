@@ -399,3 +399,40 @@ func TestROCA(t *testing.T) {
 		t.Error("an RSALib-shaped modulus lacks the ROCA fingerprint")
 	}
 }
+
+// TestRedirects: a JWKS URL may redirect to https or loopback URLs only.
+func TestRedirects(t *testing.T) {
+	is := issuerAt(t, "ES256")
+	for _, tc := range []struct {
+		name, to string
+		ok       bool
+	}{
+		{"to_loopback_jwks", is.JWKSURL(), true},
+		{"to_plain_http", "http://idp.example/jwks.json", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			redirector := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if r.URL.Path == "/redirect" {
+					return &http.Response{StatusCode: http.StatusFound, Header: http.Header{"Location": {tc.to}}, Body: http.NoBody, Request: r}, nil
+				}
+				if r.URL.Host == "idp.example" {
+					t.Errorf("followed the redirect to %s", r.URL)
+				}
+				return http.DefaultTransport.RoundTrip(r)
+			})}
+			c := is.Config()
+			c.JWKS.URL = is.URL() + "/redirect"
+			e := newEnv(t, policy(c), WithHTTPClient(redirector))
+			d, err := e.v.Verify(context.Background(), is.Token(nil))
+			if tc.ok {
+				if err != nil || d.Effect != authz.Allow {
+					t.Fatalf("Verify = %v, %v", d.Reason, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrNoKeys) || !strings.Contains(err.Error(), "only https") {
+				t.Fatalf("Verify error = %v, want ErrNoKeys for a refused redirect", err)
+			}
+		})
+	}
+}

@@ -224,7 +224,9 @@ func checkFetchURL(s string) error {
 }
 
 // limitedClient returns a copy of c whose responses fail beyond maxDocument
-// bytes, so a misbehaving endpoint cannot exhaust the function's memory.
+// bytes, so a misbehaving endpoint cannot exhaust the function's memory,
+// and which follows at most 5 redirects, each to a URL checkFetchURL
+// accepts (unless c has its own redirect policy).
 func limitedClient(c *http.Client) *http.Client {
 	lc := *c
 	base := c.Transport
@@ -232,6 +234,14 @@ func limitedClient(c *http.Client) *http.Client {
 		base = http.DefaultTransport
 	}
 	lc.Transport = limitedTransport{base: base}
+	if lc.CheckRedirect == nil {
+		lc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("stopped after 5 redirects")
+			}
+			return checkFetchURL(req.URL.String())
+		}
+	}
 	return &lc
 }
 

@@ -327,30 +327,37 @@ func (v *Verifier) Verify(ctx context.Context, token string) (authz.Decision, er
 		return authz.Unauthenticatedf(authz.ReasonTokenTooLarge, fmt.Sprintf("token is %d bytes, the limit is %d", len(token), v.maxTokenBytes)), nil
 	}
 	t, rj := parseCompact(token)
+	// Before the issuer is known, a detail names the kid the header gave.
+	early := func(reason authz.Reason, detail string) (authz.Decision, error) {
+		if t.header.hasKid {
+			detail = "kid " + quote(t.header.kid) + ": " + detail
+		}
+		return authz.Unauthenticatedf(reason, detail), nil
+	}
 	if rj != nil {
-		return authz.Unauthenticatedf(rj.reason, rj.detail), nil
+		return early(rj.reason, rj.detail)
 	}
 	if t.claims == "" {
-		return authz.Unauthenticatedf(authz.ReasonMalformedToken, "empty payload: detached content is not accepted, a JWT carries its claims"), nil
+		return early(authz.ReasonMalformedToken, "empty payload: detached content is not accepted, a JWT carries its claims")
 	}
 	var buf [32]member
 	ms, err := parseObject(t.claims, buf[:0])
 	if err != nil {
 		rj := jsonReject("claims", err)
-		return authz.Unauthenticatedf(rj.reason, rj.detail), nil
+		return early(rj.reason, rj.detail)
 	}
 	claims := newObject(ms)
 	im, ok := claims.get("iss")
 	if !ok {
-		return authz.Unauthenticatedf(authz.ReasonUnknownIssuer, "token has no iss claim"), nil
+		return early(authz.ReasonUnknownIssuer, "token has no iss claim")
 	}
 	iss, ok := im.str()
 	if !ok {
-		return authz.Unauthenticatedf(authz.ReasonInvalidClaim, fmt.Sprintf("iss is a %s, not a string", im.kind)), nil
+		return early(authz.ReasonInvalidClaim, fmt.Sprintf("iss is a %s, not a string", im.kind))
 	}
 	is := v.issuers[iss]
 	if is == nil {
-		return authz.Unauthenticatedf(authz.ReasonUnknownIssuer, fmt.Sprintf("iss %s is not a configured issuer", quote(iss))), nil
+		return early(authz.ReasonUnknownIssuer, fmt.Sprintf("iss %s is not a configured issuer", quote(iss)))
 	}
 	h := &t.header
 	rj, err = is.checkJWS(ctx, &t)

@@ -372,6 +372,12 @@ func TestDetails(t *testing.T) {
 	if containsAny(d.Detail, token) {
 		t.Errorf("detail contains the token")
 	}
+	// Before the issuer is known, the kid is still named.
+	d = e.verify(t, is.Token(map[string]any{"iss": "https://unknown.example"}))
+	wantReason(t, d, authz.ReasonUnknownIssuer)
+	if !strings.Contains(d.Detail, fmt.Sprintf("kid %q", is.Kid())) || !strings.Contains(d.Detail, `"https://unknown.example"`) {
+		t.Errorf("detail %q lacks the kid or the iss", d.Detail)
+	}
 	// Attacker-chosen strings are quoted and shortened.
 	long := strings.Repeat("k", 500) + "\n"
 	d = e.verify(t, is.Sign(is.Claims(), map[string]any{"kid": long}))
