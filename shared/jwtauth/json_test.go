@@ -72,7 +72,7 @@ func TestParseObject(t *testing.T) {
 			case tc.want != nil && !errors.Is(err, tc.want):
 				t.Errorf("parseObject = %v, want %v", err, tc.want)
 			}
-			if tc.want == errDuplicate && tc.want != nil && err != nil && !strings.Contains(err.Error(), "twice") {
+			if tc.want == errDuplicate && err != nil && !strings.Contains(err.Error(), "twice") {
 				t.Errorf("error %q does not name the duplicate", err)
 			}
 		})
