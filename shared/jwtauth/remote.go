@@ -35,18 +35,17 @@ const maxDocument = 1 << 20
 // (wall clock, up to RateLimitWaitMax) before answering, which on an
 // authorizer's hot path turns a flood of unknown kids into queued requests.
 type remote struct {
-	name      string // issuer name, for logs and details
-	issuer    string
-	url       string // the JWKS URL; empty until discovery resolves it
-	discovery bool
-	client    *http.Client
-	timeout   time.Duration // per fetch
-	every     time.Duration // periodic refresh
-	gap       time.Duration // least time between unknown-kid refreshes
-	now       func() time.Time
-	store     *keyStore
-	log       *slog.Logger
-	bg        context.Context // cancelled by Verifier.Close
+	name    string // issuer name, for logs and details
+	issuer  string
+	url     string // the JWKS URL; empty until discovery resolves it
+	client  *http.Client
+	timeout time.Duration // per fetch
+	every   time.Duration // periodic refresh
+	gap     time.Duration // least time between unknown-kid refreshes
+	now     func() time.Time
+	store   *keyStore
+	log     *slog.Logger
+	bg      context.Context // cancelled by Verifier.Close
 
 	mu       sync.Mutex
 	running  bool // the periodic refresh goroutine exists

@@ -275,18 +275,17 @@ func newIssuer(ctx, bg context.Context, f *config.File, c *config.Issuer, o *opt
 		}
 	}
 	is.remote = &remote{
-		name:      c.Name,
-		issuer:    c.Issuer,
-		url:       c.JWKS.URL,
-		discovery: c.JWKS.Discovery,
-		client:    o.client,
-		timeout:   durationOr(c.JWKS.Timeout, config.DefaultJWKSTimeout),
-		every:     durationOr(c.JWKS.RefreshInterval, config.DefaultRefreshInterval),
-		gap:       durationOr(c.JWKS.UnknownKidInterval, config.DefaultUnknownKidInterval),
-		now:       o.now,
-		store:     is.store,
-		log:       log,
-		bg:        bg,
+		name:    c.Name,
+		issuer:  c.Issuer,
+		url:     c.JWKS.URL,
+		client:  o.client,
+		timeout: durationOr(c.JWKS.Timeout, config.DefaultJWKSTimeout),
+		every:   durationOr(c.JWKS.RefreshInterval, config.DefaultRefreshInterval),
+		gap:     durationOr(c.JWKS.UnknownKidInterval, config.DefaultUnknownKidInterval),
+		now:     o.now,
+		store:   is.store,
+		log:     log,
+		bg:      bg,
 	}
 	return is, nil
 }
