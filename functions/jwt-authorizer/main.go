@@ -2,8 +2,10 @@
 // Gateway. It reads the policy file once at cold start (PORTCULLIS_POLICY,
 // default policy.yaml beside the binary), loads every issuer's keys, and
 // answers REST TOKEN/REQUEST, HTTP API 1.0/2.0 and WebSocket $connect
-// events. A broken policy or unusable keys stop the cold start, so API
-// Gateway answers 500: the authorizer fails closed.
+// events. A broken policy or a refused bundled key set stops the cold
+// start, so API Gateway answers 500; an issuer whose remote keys cannot be
+// fetched answers 500 for its own tokens until a refresh succeeds, while
+// the other issuers keep working. Either way the authorizer fails closed.
 package main
 
 import (
