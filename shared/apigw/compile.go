@@ -31,6 +31,24 @@ type Compiler struct {
 type compileResult struct {
 	c  Compiled
 	ok bool
+	// statements caches the rendered Allow/Deny statements of c per ARN
+	// prefix (one per API stage in practice): what an allow answers.
+	statements sync.Map // prefix string -> []byte
+}
+
+// renderedStatements returns the JSON statements of the compiled policy
+// under prefix, rendering them once.
+func (res *compileResult) renderedStatements(prefix string) []byte {
+	if b, ok := res.statements.Load(prefix); ok {
+		return b.([]byte)
+	}
+	b := appendStatement(nil, "Allow", prefix, res.c.Allow)
+	if len(res.c.Deny) > 0 {
+		b = append(b, ',')
+		b = appendStatement(b, "Deny", prefix, res.c.Deny)
+	}
+	res.statements.Store(prefix, b)
+	return b
 }
 
 // maxMemo bounds the memo; it is cleared when full.
@@ -59,6 +77,12 @@ func NewCompiler(p *authz.Policy) *Compiler {
 // of an allowed route ("*" in IAM patterns crosses "/"). The caller then
 // falls back to a policy for the current request only.
 func (c *Compiler) Compile(allowed []*authz.Route) (Compiled, bool) {
+	res := c.result(allowed)
+	return res.c, res.ok
+}
+
+// result returns the memoized compilation for the allowed routes.
+func (c *Compiler) result(allowed []*authz.Route) *compileResult {
 	key := make([]byte, (len(c.policy.Routes)+7)/8)
 	for _, rt := range allowed {
 		i, ok := c.index[rt]
@@ -72,7 +96,7 @@ func (c *Compiler) Compile(allowed []*authz.Route) (Compiled, bool) {
 	res := c.memo[k]
 	c.mu.RUnlock()
 	if res != nil {
-		return res.c, res.ok
+		return res
 	}
 	res = c.compile(key)
 	c.mu.Lock()
@@ -81,7 +105,7 @@ func (c *Compiler) Compile(allowed []*authz.Route) (Compiled, bool) {
 	}
 	c.memo[k] = res
 	c.mu.Unlock()
-	return res.c, res.ok
+	return res
 }
 
 func (c *Compiler) compile(set []byte) *compileResult {

@@ -59,8 +59,11 @@ func Decode(data []byte) (*authz.Request, error) {
 		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrEvent, len(data), MaxEventBytes)
 	}
 	var ev event
-	if err := json.Unmarshal(data, &ev); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrEvent, err)
+	if !ev.decodeFlat(data) {
+		ev = event{}
+		if err := json.Unmarshal(data, &ev); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrEvent, err)
+		}
 	}
 	r := &authz.Request{}
 	var arn string

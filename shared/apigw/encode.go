@@ -92,23 +92,25 @@ func (e *Encoder) Encode(r *authz.Request, d authz.Decision, allowed []*authz.Ro
 	current := ARN{Partition: r.Partition, Region: r.Region, AccountID: r.AccountID, APIID: r.APIID, Stage: r.Stage,
 		Method: r.Method, Path: r.Path, Route: wsRoute(r)}
 	scope := ScopeRequest
-	var pol Compiled
+	var pol *compileResult
 	if d.Principal != nil {
 		// The compiled policy must also answer the current request as
 		// decided: an allowed request that no route serves (unlisted
 		// routes open to the authenticated) can fall under the Deny of a
-		// forbidden route's pattern.
-		if c, ok := e.compiler.Compile(allowed); ok && (d.Effect != authz.Allow || c.allows(current.suffix())) {
-			pol, scope = c, ScopePrincipal
+		// forbidden route's pattern. A request of an allowed route is
+		// allowed by construction.
+		if res := e.compiler.result(allowed); res.ok && (d.Effect != authz.Allow || d.Route != "" || res.c.allows(current.suffix())) {
+			pol, scope = res, ScopePrincipal
 		}
 	}
 	if scope == ScopePrincipal {
-		b := e.appendIAM(nil, r, d, current, ScopePrincipal, pol)
+		// Room for the statements, the principal and a typical context.
+		b := e.appendIAM(make([]byte, 0, len(pol.renderedStatements(current.Prefix()))+1024), r, d, current, ScopePrincipal, pol)
 		if len(b) <= e.opts.ResponseLimit {
 			return Response{Payload: b, Scope: ScopePrincipal}, nil
 		}
 	}
-	b := e.appendIAM(nil, r, d, current, ScopeRequest, Compiled{})
+	b := e.appendIAM(nil, r, d, current, ScopeRequest, nil)
 	if len(b) > e.opts.ResponseLimit {
 		return Response{}, fmt.Errorf("%w: %d bytes even for the current request alone", ErrResponseTooLarge, len(b))
 	}
@@ -124,9 +126,13 @@ func wsRoute(r *authz.Request) string {
 
 // appendIAM writes an IAM-policy response: the compiled policy, or in
 // request scope the decision for the current method ARN only.
-func (e *Encoder) appendIAM(b []byte, r *authz.Request, d authz.Decision, current ARN, scope Scope, pol Compiled) []byte {
+func (e *Encoder) appendIAM(b []byte, r *authz.Request, d authz.Decision, current ARN, scope Scope, res *compileResult) []byte {
 	prefix := current.Prefix()
 	exact := current.String()
+	var pol Compiled
+	if res != nil {
+		pol = res.c
+	}
 	b = append(b, `{"principalId":`...)
 	principalID := "anonymous"
 	if d.Principal != nil && d.Principal.Subject != "" {
@@ -143,17 +149,15 @@ func (e *Encoder) appendIAM(b []byte, r *authz.Request, d authz.Decision, curren
 	case len(allow) == 0:
 		// The principal may call nothing: deny the whole stage.
 		b = appendStatement(b, "Deny", prefix, []string{"*"})
+	case d.Effect == authz.Allow:
+		b = append(b, res.renderedStatements(prefix)...)
 	default:
 		b = appendStatement(b, "Allow", prefix, allow)
-		if d.Effect != authz.Allow {
-			// The current request is denied: say so for its exact ARN too,
-			// so that no allowance can cover it.
-			deny = append(deny[:len(deny):len(deny)], exact[len(prefix):])
-		}
-		if len(deny) > 0 {
-			b = append(b, ',')
-			b = appendStatement(b, "Deny", prefix, deny)
-		}
+		// The current request is denied: say so for its exact ARN too, so
+		// that no allowance can cover it.
+		deny = append(deny[:len(deny):len(deny)], exact[len(prefix):])
+		b = append(b, ',')
+		b = appendStatement(b, "Deny", prefix, deny)
 	}
 	b = append(b, `]},"context":`...)
 	b = e.appendContext(b, d)
@@ -172,7 +176,7 @@ func appendStatement(b []byte, effect, prefix string, resources []string) []byte
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, prefix+res)
+		b = appendString2(b, prefix, res)
 	}
 	return append(b, "]}"...)
 }

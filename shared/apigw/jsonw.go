@@ -10,6 +10,20 @@ import (
 // U+2028 and U+2029 are escaped.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendStringBody(b, s)
+	return append(b, '"')
+}
+
+// appendString2 appends a+s as one JSON string without concatenating them.
+func appendString2(b []byte, a, s string) []byte {
+	b = append(b, '"')
+	b = appendStringBody(b, a)
+	b = appendStringBody(b, s)
+	return append(b, '"')
+}
+
+// appendStringBody appends s escaped, without the quotes.
+func appendStringBody(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -59,7 +73,7 @@ func appendString(b []byte, s string) []byte {
 		i += size
 	}
 	b = append(b, s[start:]...)
-	return append(b, '"')
+	return b
 }
 
 const hex = "0123456789abcdef"

@@ -150,6 +150,15 @@ func Fingerprint(credential string) string {
 	if credential == "" {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(credential))
-	return hex.EncodeToString(sum[:6])
+	// Hash through a stack buffer: converting a long token to []byte
+	// would copy it to the heap on every decision.
+	h := sha256.New()
+	var buf [256]byte
+	for s := credential; s != ""; {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:6])
 }

@@ -9,66 +9,110 @@ import (
 )
 
 // Scopes requires OAuth scopes: at least one of AnyOf (when set) and every
-// one of AllOf (when set).
+// one of AllOf (when set). Build it with [NewScopes], which prepares the
+// shortfall once, so that judging every route for the cache-safe policy
+// costs no formatting.
 type Scopes struct {
 	AnyOf []string
 	AllOf []string
+	short *Shortfall
 }
 
 var _ Requirement = Scopes{}
 
+// NewScopes returns the requirement with its shortfall prepared.
+func NewScopes(anyOf, allOf []string) Scopes {
+	q := Scopes{AnyOf: anyOf, AllOf: allOf}
+	q.short = q.shortfall()
+	return q
+}
+
 // Check implements [Requirement].
 func (q Scopes) Check(p *Principal, _ *Request, _ time.Time) *Shortfall {
-	if ok, missing := satisfies(p.Scopes, q.AnyOf, q.AllOf); !ok {
-		need := strings.Join(append(slices.Clone(q.AllOf), q.AnyOf...), " ")
-		return &Shortfall{
-			Effect:    Deny,
-			Reason:    ReasonInsufficientScope,
-			Detail:    "scope: " + missing,
-			Challenge: fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q`, need),
-		}
+	if satisfies(p.Scopes, q.AnyOf, q.AllOf) {
+		return nil
 	}
-	return nil
+	if q.short != nil {
+		return q.short
+	}
+	return q.shortfall()
+}
+
+func (q Scopes) shortfall() *Shortfall {
+	need := strings.Join(append(slices.Clone(q.AllOf), q.AnyOf...), " ")
+	return &Shortfall{
+		Effect:    Deny,
+		Reason:    ReasonInsufficientScope,
+		Detail:    "scope: " + explain(q.AnyOf, q.AllOf),
+		Challenge: fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q`, need),
+	}
 }
 
 // PerRequest implements [Requirement]: scopes come from the credential.
 func (Scopes) PerRequest() bool { return false }
 
 // Roles requires roles or groups: at least one of AnyOf (when set) and
-// every one of AllOf (when set).
+// every one of AllOf (when set). Build it with [NewRoles].
 type Roles struct {
 	AnyOf []string
 	AllOf []string
+	short *Shortfall
 }
 
 var _ Requirement = Roles{}
 
+// NewRoles returns the requirement with its shortfall prepared.
+func NewRoles(anyOf, allOf []string) Roles {
+	q := Roles{AnyOf: anyOf, AllOf: allOf}
+	q.short = q.shortfall()
+	return q
+}
+
 // Check implements [Requirement].
 func (q Roles) Check(p *Principal, _ *Request, _ time.Time) *Shortfall {
-	if ok, missing := satisfies(p.Roles, q.AnyOf, q.AllOf); !ok {
-		return &Shortfall{Effect: Deny, Reason: ReasonMissingRole, Detail: "role: " + missing}
+	if satisfies(p.Roles, q.AnyOf, q.AllOf) {
+		return nil
 	}
-	return nil
+	if q.short != nil {
+		return q.short
+	}
+	return q.shortfall()
+}
+
+func (q Roles) shortfall() *Shortfall {
+	return &Shortfall{Effect: Deny, Reason: ReasonMissingRole, Detail: "role: " + explain(q.AnyOf, q.AllOf)}
 }
 
 // PerRequest implements [Requirement]: roles come from the credential.
 func (Roles) PerRequest() bool { return false }
 
-func satisfies(held, anyOf, allOf []string) (bool, string) {
+func satisfies(held, anyOf, allOf []string) bool {
 	for _, s := range allOf {
 		if !slices.Contains(held, s) {
-			return false, fmt.Sprintf("missing %q (all of %s required)", s, strings.Join(allOf, ", "))
+			return false
 		}
 	}
 	if len(anyOf) == 0 {
-		return true, ""
+		return true
 	}
 	for _, s := range anyOf {
 		if slices.Contains(held, s) {
-			return true, ""
+			return true
 		}
 	}
-	return false, fmt.Sprintf("none of %s held", strings.Join(anyOf, ", "))
+	return false
+}
+
+// explain says what a set requirement asks for.
+func explain(anyOf, allOf []string) string {
+	var parts []string
+	if len(allOf) > 0 {
+		parts = append(parts, "all of "+strings.Join(allOf, ", "))
+	}
+	if len(anyOf) > 0 {
+		parts = append(parts, "one of "+strings.Join(anyOf, ", "))
+	}
+	return "requires " + strings.Join(parts, " and ")
 }
 
 // StepUpRule requires a strong and recent enough authentication (RFC 9470).

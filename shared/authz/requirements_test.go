@@ -141,3 +141,25 @@ func TestBuiltInRequirementsAreNotPerRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestPreparedShortfalls: the constructors' prepared shortfalls say
+// exactly what a requirement built as a literal says.
+func TestPreparedShortfalls(t *testing.T) {
+	p := &authz.Principal{Scopes: []string{"a"}, Roles: []string{"x"}}
+	now := time.Unix(1_700_000_000, 0)
+	for _, tt := range []struct {
+		name            string
+		prepared, plain authz.Requirement
+	}{
+		{"scopes", authz.NewScopes([]string{"b", "c"}, []string{"a", "d"}), authz.Scopes{AnyOf: []string{"b", "c"}, AllOf: []string{"a", "d"}}},
+		{"roles", authz.NewRoles([]string{"y"}, nil), authz.Roles{AnyOf: []string{"y"}}},
+	} {
+		got, want := tt.prepared.Check(p, nil, now), tt.plain.Check(p, nil, now)
+		if got == nil || want == nil || *got != *want {
+			t.Errorf("%s: prepared shortfall %+v, built %+v", tt.name, got, want)
+		}
+		if got := tt.prepared.Check(&authz.Principal{Scopes: []string{"a", "b", "d"}, Roles: []string{"y"}}, nil, now); got != nil {
+			t.Errorf("%s: satisfied principal got %+v", tt.name, got)
+		}
+	}
+}

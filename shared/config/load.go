@@ -160,10 +160,10 @@ func (f *File) Policy(authorizer string) (*authz.Policy, error) {
 		}
 		rt := &authz.Route{Key: k}
 		if r.Scopes != nil {
-			rt.Requirements = append(rt.Requirements, authz.Scopes{AnyOf: r.Scopes.AnyOf, AllOf: r.Scopes.AllOf})
+			rt.Requirements = append(rt.Requirements, authz.NewScopes(r.Scopes.AnyOf, r.Scopes.AllOf))
 		}
 		if r.Roles != nil {
-			rt.Requirements = append(rt.Requirements, authz.Roles{AnyOf: r.Roles.AnyOf, AllOf: r.Roles.AllOf})
+			rt.Requirements = append(rt.Requirements, authz.NewRoles(r.Roles.AnyOf, r.Roles.AllOf))
 		}
 		if s := r.StepUp; s != nil {
 			q := authz.StepUpRule{ACR: s.ACR, AMR: s.AMR, Horizon: horizon}
