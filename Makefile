@@ -78,7 +78,7 @@ lint: ## gofmt, go vet, staticcheck and go mod tidy -diff.
 bench: build build-host ## Benchmarks: decision cost vs bare verification, cold start, binary size.
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./shared/... ./functions/...
 	$(GO) run ./scripts/coldstart --runs 20 --env PORTCULLIS_APIKEYS_SEED=seed.json $(addprefix $(BUILD)/host/,$(addsuffix /bootstrap,$(FUNCTIONS)))
-	@ls -l $(BUILD)/*/bootstrap | awk '{printf "binary %-40s %6.2f MB\n", $$9, $$5/1048576}'
+	@ls -l $(BUILD)/*/bootstrap | awk '{printf "binary %-40s %6.2f MiB (%d bytes)\n", $$9, $$5/1048576, $$5}'
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 20s).
