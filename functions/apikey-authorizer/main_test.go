@@ -1,23 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/portcullis-authz/portcullis/scripts/fixtures/goldentest"
 	"github.com/portcullis-authz/portcullis/scripts/rie/rietest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs in events/apikey/golden")
 
 const (
 	fixtureDir = "../../events/apikey"
@@ -34,86 +28,21 @@ func localEnv() func(string) string {
 	return testEnv(map[string]string{"PORTCULLIS_POLICY": policyPath, EnvSeed: seedRel})
 }
 
-// answer is what a Lambda invocation returns, in the form golden files
-// keep: the payload, or the function error's message.
-func answer(payload []byte, errMsg string) []byte {
-	var b []byte
-	if errMsg != "" {
-		b, _ = json.MarshalIndent(map[string]string{"errorMessage": errMsg}, "", "  ")
-	} else {
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, payload, "", "  "); err != nil {
-			return append([]byte("not JSON: "), payload...)
-		}
-		b = buf.Bytes()
-	}
-	return append(b, '\n')
-}
-
-// fixtures lists the event fixtures (dev-*.json are the seed, not events).
-func fixtures(t *testing.T) []string {
-	t.Helper()
-	all, err := filepath.Glob(filepath.Join(fixtureDir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []string
-	for _, f := range all {
-		if !strings.HasPrefix(filepath.Base(f), "dev-") {
-			files = append(files, f)
-		}
-	}
-	if len(files) == 0 {
-		t.Fatalf("no fixtures in %s", fixtureDir)
-	}
-	sort.Strings(files)
-	return files
-}
-
-func goldenPath(fixture string) string {
-	return filepath.Join(fixtureDir, "golden", filepath.Base(fixture))
-}
-
 // TestFixtures runs every fixture in events/apikey through the real
 // handler (seeded in-memory store) and compares the answer with its
-// golden output.
+// golden output (-update rewrites them).
 func TestFixtures(t *testing.T) {
 	h, err := newHandler(t.Context(), localEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, file := range fixtures(t) {
-		name := strings.TrimSuffix(filepath.Base(file), ".json")
-		t.Run(name, func(t *testing.T) {
-			event, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			payload, invokeErr := h.Invoke(context.Background(), event)
-			msg := ""
-			if invokeErr != nil {
-				msg = invokeErr.Error()
-			}
-			got := answer(payload, msg)
-			gp := goldenPath(file)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(gp), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(gp, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(gp)
-			if err != nil {
-				t.Fatalf("golden output missing (run go test -update): %v", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("answer differs from %s (-want +got):\n%s", gp, diff)
-			}
-		})
-	}
+	goldentest.Run(t, fixtureDir, "the in-process handler", true, func(t *testing.T, event []byte) ([]byte, string) {
+		payload, err := h.Invoke(context.Background(), event)
+		if err != nil {
+			return nil, err.Error()
+		}
+		return payload, ""
+	})
 }
 
 // TestOutcomes pins the outcome table on the goldens, so that -update
@@ -136,13 +65,10 @@ func TestOutcomes(t *testing.T) {
 		"rest-request-cidr-allowed": "lq4Tk2VgiYLe", "rest-request-rotated-key-in-grace": "V21OsmTJPWbH",
 	}
 	seen := map[string]bool{}
-	for _, file := range fixtures(t) {
-		name := strings.TrimSuffix(filepath.Base(file), ".json")
+	for _, file := range goldentest.Files(t, fixtureDir) {
+		name := goldentest.Name(file)
 		seen[name] = true
-		b, err := os.ReadFile(goldenPath(file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := goldentest.Golden(t, file)
 		var got struct {
 			ErrorMessage   string `json:"errorMessage"`
 			PolicyDocument struct {
@@ -232,27 +158,13 @@ func TestEmulator(t *testing.T) {
 		files[name] = string(b)
 	}
 	emu := rietest.Start(t, "apikey-authorizer", files, map[string]string{EnvSeed: "seed.json"})
-	for _, file := range fixtures(t) {
-		name := strings.TrimSuffix(filepath.Base(file), ".json")
-		t.Run(name, func(t *testing.T) {
-			event, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := emu.Invoke(t.Context(), event)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := answer(res.Payload, res.FunctionError)
-			want, err := os.ReadFile(goldenPath(file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("bootstrap under the emulator differs from the in-process handler (-want +got):\n%s", diff)
-			}
-		})
-	}
+	goldentest.Run(t, fixtureDir, "the bootstrap under the emulator", false, func(t *testing.T, event []byte) ([]byte, string) {
+		res, err := emu.Invoke(t.Context(), event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Payload, res.FunctionError
+	})
 }
 
 // TestColdStartFailsClosed: a broken policy, a missing pepper or no key

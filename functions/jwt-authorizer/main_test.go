@@ -1,23 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/portcullis-authz/portcullis/scripts/fixtures/goldentest"
 	"github.com/portcullis-authz/portcullis/scripts/rie/rietest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs in events/jwt/golden")
 
 const fixtureDir = "../../events/jwt"
 
@@ -30,75 +23,20 @@ func policyEnv(path string) func(string) string {
 	}
 }
 
-// answer is what a Lambda invocation returns, in the form golden files
-// keep: the payload, or the function error's message.
-func answer(payload []byte, errMsg string) []byte {
-	var b []byte
-	if errMsg != "" {
-		b, _ = json.MarshalIndent(map[string]string{"errorMessage": errMsg}, "", "  ")
-	} else {
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, payload, "", "  "); err != nil {
-			return append([]byte("not JSON: "), payload...)
-		}
-		b = buf.Bytes()
-	}
-	return append(b, '\n')
-}
-
-func fixtures(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(fixtureDir, "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures in %s (%v)", fixtureDir, err)
-	}
-	sort.Strings(files)
-	return files
-}
-
-func goldenPath(fixture string) string {
-	return filepath.Join(fixtureDir, "golden", filepath.Base(fixture))
-}
-
 // TestFixtures runs every fixture in events/jwt through the real handler
-// and compares the answer with its golden output.
+// and compares the answer with its golden output (-update rewrites them).
 func TestFixtures(t *testing.T) {
 	h, err := newHandler(t.Context(), policyEnv("../../events/policy.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, file := range fixtures(t) {
-		name := strings.TrimSuffix(filepath.Base(file), ".json")
-		t.Run(name, func(t *testing.T) {
-			event, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			payload, invokeErr := h.Invoke(context.Background(), event)
-			msg := ""
-			if invokeErr != nil {
-				msg = invokeErr.Error()
-			}
-			got := answer(payload, msg)
-			gp := goldenPath(file)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(gp), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(gp, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(gp)
-			if err != nil {
-				t.Fatalf("golden output missing (run go test -update): %v", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("answer differs from %s (-want +got):\n%s", gp, diff)
-			}
-		})
-	}
+	goldentest.Run(t, fixtureDir, "the in-process handler", true, func(t *testing.T, event []byte) ([]byte, string) {
+		payload, err := h.Invoke(context.Background(), event)
+		if err != nil {
+			return nil, err.Error()
+		}
+		return payload, ""
+	})
 }
 
 // TestEmulator runs the built bootstrap under the Lambda Runtime Interface
@@ -117,27 +55,13 @@ func TestEmulator(t *testing.T) {
 		files[name] = string(b)
 	}
 	emu := rietest.Start(t, "jwt-authorizer", files, nil)
-	for _, file := range fixtures(t) {
-		name := strings.TrimSuffix(filepath.Base(file), ".json")
-		t.Run(name, func(t *testing.T) {
-			event, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := emu.Invoke(t.Context(), event)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := answer(res.Payload, res.FunctionError)
-			want, err := os.ReadFile(goldenPath(file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("bootstrap under the emulator differs from the in-process handler (-want +got):\n%s", diff)
-			}
-		})
-	}
+	goldentest.Run(t, fixtureDir, "the bootstrap under the emulator", false, func(t *testing.T, event []byte) ([]byte, string) {
+		res, err := emu.Invoke(t.Context(), event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Payload, res.FunctionError
+	})
 }
 
 // TestColdStartFailsClosed: a broken policy stops the cold start with a
