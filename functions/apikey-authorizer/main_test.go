@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -36,13 +35,7 @@ func TestFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goldentest.Run(t, fixtureDir, "the in-process handler", true, func(t *testing.T, event []byte) ([]byte, string) {
-		payload, err := h.Invoke(context.Background(), event)
-		if err != nil {
-			return nil, err.Error()
-		}
-		return payload, ""
-	})
+	goldentest.Run(t, fixtureDir, "the in-process handler", true, goldentest.Handler(h))
 }
 
 // TestOutcomes pins the outcome table on the goldens, so that -update
@@ -158,13 +151,7 @@ func TestEmulator(t *testing.T) {
 		files[name] = string(b)
 	}
 	emu := rietest.Start(t, "apikey-authorizer", files, map[string]string{EnvSeed: "seed.json"})
-	goldentest.Run(t, fixtureDir, "the bootstrap under the emulator", false, func(t *testing.T, event []byte) ([]byte, string) {
-		res, err := emu.Invoke(t.Context(), event)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Payload, res.FunctionError
-	})
+	goldentest.Run(t, fixtureDir, "the bootstrap under the emulator", false, goldentest.Emulator(emu))
 }
 
 // TestColdStartFailsClosed: a broken policy, a missing pepper or no key

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,13 +29,7 @@ func TestFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goldentest.Run(t, fixtureDir, "the in-process handler", true, func(t *testing.T, event []byte) ([]byte, string) {
-		payload, err := h.Invoke(context.Background(), event)
-		if err != nil {
-			return nil, err.Error()
-		}
-		return payload, ""
-	})
+	goldentest.Run(t, fixtureDir, "the in-process handler", true, goldentest.Handler(h))
 }
 
 // TestEmulator runs the built bootstrap under the Lambda Runtime Interface
@@ -55,13 +48,7 @@ func TestEmulator(t *testing.T) {
 		files[name] = string(b)
 	}
 	emu := rietest.Start(t, "jwt-authorizer", files, nil)
-	goldentest.Run(t, fixtureDir, "the bootstrap under the emulator", false, func(t *testing.T, event []byte) ([]byte, string) {
-		res, err := emu.Invoke(t.Context(), event)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Payload, res.FunctionError
-	})
+	goldentest.Run(t, fixtureDir, "the bootstrap under the emulator", false, goldentest.Emulator(emu))
 }
 
 // TestColdStartFailsClosed: a broken policy stops the cold start with a

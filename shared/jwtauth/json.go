@@ -124,30 +124,22 @@ func (p *scanner) ws() {
 // parseObject validates s as one JSON object (whitespace around it allowed)
 // and appends its top-level members to dst.
 func parseObject(s string, dst []member) ([]member, error) {
-	p := scanner{s: s}
-	p.ws()
-	if p.i >= len(s) || s[p.i] != '{' {
-		return dst, p.fail("not a JSON object")
-	}
-	dst, err := p.object(dst, true)
-	if err != nil {
-		return dst, err
-	}
-	p.ws()
-	if p.i != len(s) {
-		return dst, p.fail("data after the JSON value")
-	}
-	return dst, nil
+	return parseTop(s, dst, '{', "not a JSON object", (*scanner).object)
 }
 
 // parseArray validates s as one JSON array and appends its elements to dst.
 func parseArray(s string, dst []member) ([]member, error) {
+	return parseTop(s, dst, '[', "not a JSON array", (*scanner).array)
+}
+
+// parseTop validates s as one JSON value opened by open and read by value.
+func parseTop(s string, dst []member, open byte, notMsg string, value func(*scanner, []member, bool) ([]member, error)) ([]member, error) {
 	p := scanner{s: s}
 	p.ws()
-	if p.i >= len(s) || s[p.i] != '[' {
-		return dst, p.fail("not a JSON array")
+	if p.i >= len(s) || s[p.i] != open {
+		return dst, p.fail(notMsg)
 	}
-	dst, err := p.array(dst, true)
+	dst, err := value(&p, dst, true)
 	if err != nil {
 		return dst, err
 	}
